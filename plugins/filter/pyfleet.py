@@ -8,6 +8,7 @@ import hashlib
 import ipaddress
 import math
 import re
+import zlib
 
 from ansible.errors import AnsibleFilterError
 
@@ -51,6 +52,17 @@ def pool_members(bind_address, size, port_base, app_name, host, subnet, containe
         }
         for index in range(1, size + 1)
     ]
+
+
+def pool_subnet(app_name, subnet=""):
+    """The app network's subnet: ``subnet`` when given, else 172.30.N.0/24 with N from the name.
+
+    Apps on one engine then get different subnets without configuration; a collision of two
+    names (1 in 256) is reported by Docker when the second network is created.
+    """
+    if subnet:
+        return str(subnet)
+    return "172.30.%d.0/24" % (zlib.crc32(str(app_name).encode("utf-8")) % 256)
 
 
 def upstream_servers(member_lists, frontend_host=None):
@@ -171,6 +183,7 @@ class FilterModule:
             "pool_members": pool_members,
             "upstream_servers": upstream_servers,
             "env_strings": env_strings,
+            "pool_subnet": pool_subnet,
             "endpoint": _endpoint,
             "uwsgi_sizing": uwsgi_sizing,
             "content_version": content_version,

@@ -1,0 +1,3 @@
+import does_not_exist  # noqa: F401
+
+app = None
