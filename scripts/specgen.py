@@ -82,7 +82,7 @@ def option(name, value, description, tags):
     if "choices" in tags:
         spec["choices"] = [_scalar(c.strip()) for c in tags["choices"].split(",")]
     spec["default"] = value
-    spec["description"] = description or name
+    spec["description"] = description
     return spec
 
 
@@ -142,13 +142,36 @@ def _next_section_differs(entries, name, sect):
 
 
 class _NoAliasDumper(yaml.SafeDumper):
+    """Plain YAML for humans and yamllint: no anchors, sequences indented under their key."""
+
     def ignore_aliases(self, data):
         return True
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
 
 
 def main(argv):
     check = "--check" in argv
     stale = []
+    undocumented = [
+        "%s: %s" % (role_dir.name, name)
+        for role_dir in sorted(ROLES.iterdir()) if (role_dir / "defaults" / "main.yml").exists()
+        for name, _, desc, _, _ in parse_defaults(role_dir / "defaults" / "main.yml") if not desc
+    ]
+    if undocumented:
+        print("variables without a description comment: " + ", ".join(undocumented))
+        return 1
+    meanings = {}
+    for role_dir in sorted(ROLES.iterdir()):
+        if (role_dir / "defaults" / "main.yml").exists():
+            for name, value, desc, _, _ in parse_defaults(role_dir / "defaults" / "main.yml"):
+                meanings.setdefault(name, {}).setdefault((repr(value), desc), []).append(role_dir.name)
+    split = {n: list(v.values()) for n, v in meanings.items() if len(v) > 1}
+    if split:
+        for name, groups in split.items():
+            print("%s has different defaults or descriptions in roles %s" % (name, groups))
+        return 1
     for role_dir in sorted(p for p in ROLES.iterdir() if (p / "defaults" / "main.yml").exists()):
         entries = parse_defaults(role_dir / "defaults" / "main.yml")
         outputs = {

@@ -1,0 +1,91 @@
+"""A different WSGI app deploys by setting only the documented variables."""
+import json
+import re
+import shutil
+
+import pytest
+
+from conftest import ROOT, docker, http
+
+APP = "itplain"
+PORT = 28090
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+@pytest.fixture(scope="module")
+def app_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plain") / "src"
+    shutil.copytree(ROOT / "tests" / "apps" / "plainwsgi", path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_vars(app_dir):
+    return {
+        "pyfleet_app_name": APP,
+        "pyfleet_app_src": str(app_dir),
+        "pyfleet_app_module": "service.main:application",
+        "pyfleet_app_health_path": "/ping",
+        "pyfleet_pool_size": 3,
+        "pyfleet_pool_port_base": 28200,
+        "pyfleet_http_port": PORT,
+        "pyfleet_app_env": {"GREETING": "hi", "DEBUG": False},
+    }
+
+
+@pytest.fixture(scope="module")
+def first(deploy, tmp_path_factory, app_vars):
+    tmp = tmp_path_factory.mktemp("plainrun")
+    result = deploy(tmp, app_vars)
+    assert result.rc == 0, result.output[-4000:]
+    return tmp, result
+
+
+def current_image():
+    return docker("inspect", "-f", "{{.Config.Image}}", f"{APP}-1").stdout.strip()
+
+
+def test_pyproject_app_serves_from_three_members(first):
+    names = set()
+    for _ in range(30):
+        status, _, body = http(BASE + "/")
+        assert status == 200
+        names.add(re.search(r"from (\S+)</p>", body).group(1))
+    assert names == {f"{APP}-{n}.localhost" for n in (1, 2, 3)}
+
+
+def test_app_env_reaches_the_containers(first):
+    env = docker("inspect", "-f", "{{json .Config.Env}}", f"{APP}-2").stdout
+    assert "GREETING=hi" in env and "DEBUG=false" in env
+
+
+def test_proxy_headers_reach_the_app(first):
+    status, _, body = http(BASE + "/headers", headers={"Host": "shop.example", "X-Forwarded-For": "203.0.113.9"})
+    seen = json.loads(body)
+    assert status == 200
+    assert seen["HTTP_HOST"] == "shop.example"
+    assert seen["HTTP_X_FORWARDED_HOST"] == "shop.example"
+    assert seen["HTTP_X_REAL_IP"] == "127.0.0.1"
+    assert seen["HTTP_X_FORWARDED_FOR"] == "203.0.113.9, 127.0.0.1"
+    assert seen["HTTP_X_FORWARDED_PROTO"] == "http"
+
+
+def test_code_change_gives_a_new_version_and_reuses_the_dependency_layer(deploy, first, app_dir, app_vars):
+    tmp, _ = first
+    old = current_image()
+    main = app_dir / "service" / "main.py"
+    main.write_text(main.read_text().replace('VERSION = "one"', 'VERSION = "two"'))
+    result = deploy(tmp, app_vars)
+    assert result.rc == 0, result.output[-4000:]
+    new = current_image()
+    assert new != old and new.split(":")[0] == old.split(":")[0] == APP
+    for _ in range(6):
+        assert "two from" in http(BASE + "/")[2]
+    old_layers = json.loads(docker("image", "inspect", "-f", "{{json .RootFS.Layers}}", old).stdout)
+    new_layers = json.loads(docker("image", "inspect", "-f", "{{json .RootFS.Layers}}", new).stdout)
+    # Only the layer holding the code differs; the virtualenv with the dependencies is reused.
+    assert len(old_layers) == len(new_layers)
+    differing = [i for i, (a, b) in enumerate(zip(old_layers, new_layers)) if a != b]
+    assert differing == [len(new_layers) - 1], differing
+    again = deploy(tmp, app_vars)
+    assert again.rc == 0 and again.recap()["changed"] == 0, again.output[-3000:]

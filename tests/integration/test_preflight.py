@@ -1,0 +1,56 @@
+"""Bad input is refused before any host changes, with a message naming the variable."""
+import pytest
+
+from conftest import ROOT, app_leftovers, run_playbook
+
+APP = "itbad"
+GOOD = {
+    "pyfleet_app_name": APP,
+    "pyfleet_app_src": str(ROOT / "examples" / "hello"),
+    "pyfleet_app_module": "webapp:app",
+    "pyfleet_pool_port_base": 29100,
+    "pyfleet_http_port": 29080,
+}
+
+CASES = [
+    ({"pyfleet_pool_size": 0}, ["pyfleet_pool_size is 0", "1 to 64"]),
+    ({"pyfleet_pool_size": "many"}, ["pyfleet_pool_size", "many"]),
+    ({"pyfleet_app_module": "nothere:app"}, ["pyfleet_app_module is \"nothere:app\"", "neither nothere.py nor nothere/__init__.py"]),
+    ({"pyfleet_app_src": "/nonexistent/app"}, ["pyfleet_app_src is \"/nonexistent/app\"", "not a directory"]),
+    ({"pyfleet_app_name": "Bad Name"}, ["pyfleet_app_name is \"Bad Name\"", "lower-case"]),
+    ({"pyfleet_http_port": 70000}, ["pyfleet_http_port is 70000", "1 to 65535"]),
+    ({"pyfleet_pool_harakiri": 90}, ["pyfleet_pool_harakiri is 90", "less than pyfleet_frontend_read_timeout (60)"]),
+    ({"pyfleet_pool_bind_address": "0.0.0.0"}, ["pyfleet_pool_bind_address is \"0.0.0.0\"", "never to every address"]),
+    ({"pyfleet_pool_protocol": "fastcgi"}, ["pyfleet_pool_protocol", "fastcgi", "uwsgi, http"]),
+    ({"pyfleet_frontend_kind": "haproxy"}, ["pyfleet_frontend_kind", "haproxy", "nginx"]),
+    ({"pyfleet_app_env": {"1BAD": "x"}}, ["pyfleet_app_env has invalid names", "1BAD"]),
+    ({"pyfleet_frontend_client_max_body_size": "lots"}, ["pyfleet_frontend_client_max_body_size is \"lots\"", "10m"]),
+    ({"pyfleet_app_version": "v 1"}, ["pyfleet_app_version is \"v 1\"", "Docker tag"]),
+    ({"pyfleet_image_extra_ca_bundle": "/nonexistent.pem"}, ["pyfleet_image_extra_ca_bundle is \"/nonexistent.pem\""]),
+]
+
+
+@pytest.mark.parametrize("bad,expected", CASES, ids=[next(iter(c[0])) + "=" + str(next(iter(c[0].values())))[:12] for c in CASES])
+def test_bad_variable_is_refused_before_any_change(tmp_path, bad, expected):
+    result = run_playbook(tmp_path, "deploy.yml", {**GOOD, **bad})
+    assert result.rc != 0
+    for text in expected:
+        assert text in result.output, result.output[-3000:]
+    assert "TASK [pyfleet.wsgi.image : Stage the app source" not in result.output
+    assert app_leftovers(APP) == []
+
+
+def test_port_held_by_another_program_is_refused(tmp_path):
+    import socket
+
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("0.0.0.0", GOOD["pyfleet_http_port"]))
+    holder.listen(1)
+    try:
+        result = run_playbook(tmp_path, "deploy.yml", GOOD)
+    finally:
+        holder.close()
+    assert result.rc != 0
+    assert "pyfleet_http_port is 29080, but another program already listens" in result.output
+    assert app_leftovers(APP) == []

@@ -1,0 +1,45 @@
+"""Quality gates: generated docs and specs in sync, yamllint and ansible-lint (production) clean."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+BIN = ROOT / ".venv" / "bin"
+
+
+def run(*cmd):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), NO_COLOR="1")
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_argument_specs_and_role_docs_match_the_defaults():
+    proc = run(sys.executable, "scripts/specgen.py", "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_role_entry_point_has_an_argument_spec():
+    import yaml
+
+    for role in sorted((ROOT / "roles").iterdir()):
+        specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+        defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
+        for entry in ["main"] + (["preflight"] if (role / "tasks" / "preflight.yml").exists() else []):
+            assert entry in specs, f"{role.name}: no spec for {entry}"
+            options = specs[entry].get("options", {})
+            assert set(options) == set(defaults), f"{role.name}/{entry}: spec and defaults differ"
+            for name, spec in options.items():
+                assert spec["default"] == defaults[name], f"{role.name}: {name} default differs"
+
+
+def test_yamllint():
+    proc = run(str(BIN / "yamllint"), "-s", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ansible_lint_production_profile():
+    proc = run(str(BIN / "ansible-lint"), "--profile", "production", "--nocolor")
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    assert "Profile 'production' was required, and it passed" in proc.stdout + proc.stderr
