@@ -38,6 +38,11 @@ options:
     description: Response header that names the upstream member that answered.
     type: str
     default: X-Pyfleet-Member
+  member_regex:
+    description:
+      - Regular expression searched in each response body; its first group names the member
+        that answered, instead of O(member_header).
+    type: str
   timeout:
     description: Timeout of each request in seconds.
     type: float
@@ -82,7 +87,9 @@ statuses:
   type: dict
   returned: always
 members:
-  description: Value of O(member_header) (last hop when several) to number of responses.
+  description: >-
+    Value of O(member_header) (last hop when several), or the first group of O(member_regex),
+    to number of responses.
   type: dict
   returned: always
 failed_requests:
@@ -101,6 +108,7 @@ elapsed:
 """
 
 import http.client
+import re
 import ssl
 import time
 from urllib.parse import urlsplit
@@ -115,7 +123,7 @@ def _connection(parts, timeout, context):
 
 
 def probe(url, count, method="GET", body=None, headers=None, member_header="X-Pyfleet-Member",
-          timeout=5.0, deadline=120.0, context=None):
+          timeout=5.0, deadline=120.0, context=None, member_regex=None):
     parts = urlsplit(url)
     target = parts.path or "/"
     if parts.query:
@@ -132,9 +140,13 @@ def probe(url, count, method="GET", body=None, headers=None, member_header="X-Py
         try:
             conn.request(method, target, body=payload, headers=headers or {})
             response = conn.getresponse()
-            response.read()
+            content = response.read()
             key = str(response.status)
-            member = response.getheader(member_header)
+            if member_regex:
+                found = re.search(member_regex, content.decode("utf-8", "replace"))
+                member = found.group(1) if found else None
+            else:
+                member = response.getheader(member_header)
             if member:
                 last = member.split(",")[-1].strip()
                 members[last] = members.get(last, 0) + 1
@@ -168,6 +180,7 @@ def main():
             body=dict(type="str"),
             headers=dict(type="dict", default={}),
             member_header=dict(type="str", default="X-Pyfleet-Member"),
+            member_regex=dict(type="str"),
             timeout=dict(type="float", default=5.0),
             deadline=dict(type="float", default=120.0),
             ca_path=dict(type="path"),
@@ -189,6 +202,7 @@ def main():
     result = probe(
         params["url"], params["count"], params["method"], params["body"], params["headers"],
         params["member_header"], params["timeout"], params["deadline"], context,
+        params["member_regex"],
     )
     module.exit_json(changed=False, **result)
 

@@ -14,9 +14,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         status = 500 if self.path == "/fail" else 200
         self.send_response(status)
         self.send_header("X-Pyfleet-Member", "10.0.0.1:1, 10.0.0.%d:1" % (Handler.counter % 2 + 1))
-        self.send_header("Content-Length", "2")
+        body = b"served by m%d" % (Handler.counter % 3)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"ok")
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
@@ -55,3 +56,8 @@ def test_probe_reports_connection_errors():
 def test_probe_stops_at_deadline(server):
     result = probe(server + "/", 100000, deadline=0.2)
     assert 0 < result["sent"] < 100000
+
+
+def test_probe_reads_the_member_from_the_body(server):
+    result = probe(server + "/", 9, member_regex=r"served by (m\d)")
+    assert result["members"] == {"m0": 3, "m1": 3, "m2": 3}

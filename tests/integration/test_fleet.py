@@ -1,0 +1,175 @@
+"""The collection against a fleet of Docker hosts reached over SSH (scripts/fleet)."""
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from conftest import ROOT, Result, http
+
+STATE = pathlib.Path("/var/lib/pyfleet-fleet")
+FLEET = str(ROOT / "scripts" / "fleet")
+APP = "itfleet"
+FRONTEND = "http://10.88.0.11:8080"
+HOSTS = {"pfh1": "10.88.0.11", "pfh2": "10.88.0.12", "pfh3": "10.88.0.13", "pfh4": "10.88.0.14"}
+APP_VARS = {
+    "pyfleet_app_name": APP,
+    "pyfleet_app_module": "webapp:app",
+    "pyfleet_app_health_path": "/healthz",
+    "pyfleet_pool_size": 2,
+    "pyfleet_http_port": 8080,
+    "pyfleet_image_builder_base": "pyfleet/python-builder:bookworm",
+    "pyfleet_image_runtime_base": "pyfleet/python-runtime:bookworm",
+    "pyfleet_frontend_image": "pyfleet/nginx:bookworm",
+    "pyfleet_image_extra_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
+    "pyfleet_verify_max_deviation": 0.2,
+}
+
+
+def on(host, *args, check=True):
+    """docker on one fleet host's own engine."""
+    proc = subprocess.run(["docker", "-H", f"unix://{STATE}/hosts/{host}/docker.sock", *args],
+                          capture_output=True, text=True, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker on {host}: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+def deploy(tmp_path, pool, extra=None, app_src=None):
+    inventory = {"all": {
+        "hosts": {h: {"ansible_host": a} for h, a in HOSTS.items()},
+        "children": {"pyfleet_frontends": {"hosts": {"pfh1": {}}},
+                     "pyfleet_pool": {"hosts": {h: {} for h in pool}}},
+        "vars": {
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(STATE / "id_ed25519"),
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "ansible_python_interpreter": "/usr/bin/python3",
+            **APP_VARS,
+            "pyfleet_app_src": str(app_src or ROOT / "examples" / "hello"),
+            **(extra or {}),
+        }}}
+    inv = tmp_path / f"fleet-{time.monotonic_ns()}.yml"
+    inv.write_text(yaml.safe_dump(inventory))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inv),
+                           str(ROOT / "deploy.yml")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=1200)
+    return Result(proc)
+
+
+def recaps(result):
+    out = {}
+    for line in result.output.splitlines():
+        m = re.match(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", line)
+        if m:
+            out[m.group(1)] = {"changed": int(m.group(2)), "unreachable": int(m.group(3)), "failed": int(m.group(4))}
+    return out
+
+
+def members(count=40, base=FRONTEND):
+    seen = {}
+    for _ in range(count):
+        status, _, body = http(base + "/")
+        assert status == 200, body
+        name = re.search(r"This is (\S+)", body).group(1)
+        seen[name] = seen.get(name, 0) + 1
+    return seen
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    subprocess.run([FLEET, "up", "4", "--frontends", "1"], check=True, capture_output=True, timeout=600)
+    tmp = tmp_path_factory.mktemp("fleet")
+    first = deploy(tmp, ["pfh2", "pfh3"])
+    assert first.rc == 0, first.output[-5000:]
+    yield {"tmp": tmp, "first": first}
+    subprocess.run([FLEET, "down"], capture_output=True, timeout=600)
+
+
+def test_deploy_balances_across_hosts_and_reruns_unchanged(fleet):
+    seen = members(40)
+    assert set(seen) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
+    assert all(v == 10 for v in seen.values()), seen
+    again = deploy(fleet["tmp"], ["pfh2", "pfh3"])
+    assert again.rc == 0, again.output[-4000:]
+    assert {h: r["changed"] for h, r in recaps(again).items()} == {"localhost": 0, "pfh1": 0, "pfh2": 0, "pfh3": 0}
+
+
+def test_each_version_is_built_once_and_shipped(fleet):
+    ref = subprocess.run(["docker", "inspect", "-f", "{{.Config.Image}}", f"{APP}-1"], capture_output=True,
+                         text=True).stdout.strip() or on("pfh2", "inspect", "-f", "{{.Config.Image}}", f"{APP}-1")
+    controller_id = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", ref],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+    for host in ("pfh1", "pfh2", "pfh3"):
+        assert on(host, "image", "inspect", "-f", "{{.Id}}", ref) == controller_id, host
+    # Nothing was built on the hosts: their engines hold no builder stage or base for it.
+    for host in ("pfh2", "pfh3"):
+        assert on(host, "image", "ls", "-q", "pyfleet/python-builder") == ""
+
+
+def test_pool_ports_are_bound_to_the_host_address_only(fleet):
+    for host in ("pfh2", "pfh3"):
+        ports = on(host, "port", f"{APP}-1")
+        assert ports == f"3031/tcp -> {HOSTS[host]}:8100", ports
+
+
+def test_every_pool_container_on_one_host_stopped_keeps_gets_succeeding(fleet):
+    on("pfh2", "stop", "-t", "20", f"{APP}-1", f"{APP}-2")
+    try:
+        seen = members(60)
+        assert set(seen) == {f"{APP}-1.pfh3", f"{APP}-2.pfh3"}
+    finally:
+        on("pfh2", "start", f"{APP}-1", f"{APP}-2")
+        for _ in range(60):
+            if all(on("pfh2", "inspect", "-f", "{{.State.Health.Status}}", f"{APP}-{n}") == "healthy" for n in (1, 2)):
+                break
+            time.sleep(1)
+
+
+def test_adding_and_removing_a_pool_host_reloads_the_frontend(fleet):
+    started = on("pfh1", "inspect", "-f", "{{.State.StartedAt}}", f"{APP}-frontend")
+    grown = deploy(fleet["tmp"], ["pfh2", "pfh3", "pfh4"])
+    assert grown.rc == 0, grown.output[-4000:]
+    assert set(members(60)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3", "pfh4")}
+    shrunk = deploy(fleet["tmp"], ["pfh2", "pfh3"])
+    assert shrunk.rc == 0, shrunk.output[-4000:]
+    assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
+    # Graceful: the frontend container was never restarted, only reloaded.
+    assert on("pfh1", "inspect", "-f", "{{.State.StartedAt}}", f"{APP}-frontend") == started
+
+
+def test_registry_mode_ships_a_new_version(fleet, tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(ROOT / "examples" / "hello", app)
+    (app / "webapp.py").write_text((app / "webapp.py").read_text().replace("Hello, World!", "Hello, registry!"))
+    result = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app,
+                    extra={"pyfleet_image_distribution": "registry", "pyfleet_registry": "10.88.0.1:5000"})
+    assert result.rc == 0, result.output[-5000:]
+    ref = on("pfh2", "inspect", "-f", "{{.Config.Image}}", f"{APP}-1")
+    for host in ("pfh2", "pfh3"):
+        digests = on(host, "image", "inspect", "-f", "{{json .RepoDigests}}", ref)
+        assert "10.88.0.1:5000/" + ref.split(":")[0] in digests, (host, digests)
+    catalog = json.loads(http("http://10.88.0.1:5000/v2/_catalog")[2])
+    assert APP in catalog["repositories"]
+    bodies = [http(FRONTEND + "/")[2] for _ in range(12)]
+    assert all(b.startswith("Hello, registry!") for b in bodies), bodies
+
+
+def test_fleet_down_leaves_the_machine_as_found(fleet):
+    subprocess.run([FLEET, "down"], check=True, capture_output=True, timeout=600)
+    assert "pfh" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    assert "pfbr0" not in links and "vpfh" not in links
+    assert "pyfleet-fleet" not in subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout
+    assert "pyfleet-fleet" not in pathlib.Path("/proc/self/mounts").read_text()
+    procs = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "pyfleet-fleet" not in procs
+    assert not STATE.exists()
+    assert "10.88.0.1:5000" not in pathlib.Path("/etc/docker/daemon.json").read_text() \
+        if pathlib.Path("/etc/docker/daemon.json").exists() else True
