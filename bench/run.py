@@ -72,7 +72,6 @@ def inventory(tmp):
             "pyfleet_pool_size": 2,
             "pyfleet_pool_port_base": 38100,
             "pyfleet_http_port": PYFLEET_PORT,
-            "pyfleet_frontend_access_log": "off",
             "pyfleet_image_builder_base": "pyfleet/python-builder:bookworm",
             "pyfleet_image_runtime_base": "pyfleet/python-runtime:bookworm",
             "pyfleet_frontend_image": "pyfleet/nginx:bookworm",

@@ -48,7 +48,7 @@ def test_endpoint_brackets_ipv6():
 
 @pytest.mark.parametrize("cpus,size,expected", [(2, 2, 2), (8, 2, 8), (1, 4, 2), (16, 4, 8)])
 def test_uwsgi_sizing_from_cpus(cpus, size, expected):
-    assert f.uwsgi_sizing(cpus, size) == {"processes": expected, "threads": 2}
+    assert f.uwsgi_sizing(cpus, size) == {"processes": expected, "threads": 1}
 
 
 def test_uwsgi_sizing_explicit_values_win():

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""How deploy cost grows with hosts, per image distribution strategy.
+
+For each strategy and pool size N it brings up a test fleet (scripts/fleet: 1 frontend host
++ N pool hosts), then times three phases of `ansible-playbook deploy.yml`:
+  cold     first deploy (the app image is built; bases and app shipped to every host)
+  noop     the same deploy again (must report changed=0)
+  rollout  a new version after a code change
+and counts image builds: on the controller, and on the hosts themselves.
+
+  bench/scale.py [--hosts 1,3,6] [--strategies archive,registry,build_on_host]
+
+Writes bench/results/scale.json and .csv and prints a table.
+"""
+import argparse
+import csv
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+STATE = pathlib.Path("/var/lib/pyfleet-fleet")
+APP = "scalebench"
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def inventory(path, pool, app_src, strategy):
+    hosts = {f"pfh{i}": {"ansible_host": f"10.88.0.{10 + i}"} for i in range(1, pool + 2)}
+    path.write_text(json.dumps({"all": {
+        "hosts": hosts,
+        "children": {"pyfleet_frontends": {"hosts": {"pfh1": {}}},
+                     "pyfleet_pool": {"hosts": {h: {} for h in hosts if h != "pfh1"}}},
+        "vars": {
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(STATE / "id_ed25519"),
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "ansible_python_interpreter": "/usr/bin/python3",
+            "pyfleet_app_name": APP,
+            "pyfleet_app_src": str(app_src),
+            "pyfleet_app_module": "webapp:app",
+            "pyfleet_app_health_path": "/healthz",
+            "pyfleet_pool_size": 2,
+            "pyfleet_image_distribution": strategy,
+            "pyfleet_registry": "10.88.0.1:5000",
+            "pyfleet_image_builder_base": "pyfleet/python-builder:bookworm",
+            "pyfleet_image_runtime_base": "pyfleet/python-runtime:bookworm",
+            "pyfleet_frontend_image": "pyfleet/nginx:bookworm",
+            "pyfleet_image_extra_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
+        }}}))
+
+
+def deploy(inv):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    started = time.monotonic()
+    proc = sh(str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inv), str(ROOT / "deploy.yml"),
+              cwd=ROOT, env=env, timeout=3600)
+    took = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.exit("deploy failed:\n" + proc.stdout[-4000:])
+    changed = sum(int(m) for m in re.findall(r"changed=(\d+)", proc.stdout.split("PLAY RECAP")[-1]))
+    return round(took, 1), changed
+
+
+def images_on(host=None):
+    cmd = ["docker"] + (["-H", f"unix://{STATE}/hosts/{host}/docker.sock"] if host else [])
+    out = sh(*cmd, "image", "ls", "--no-trunc", "-q", APP).stdout.split()
+    return set(out)
+
+
+def one(strategy, pool):
+    sh("docker", "image", "rm", "-f", *sorted(images_on()))
+    if sh(str(ROOT / "scripts" / "fleet"), "up", str(pool + 1), "--frontends", "1", timeout=900).returncode:
+        sys.exit("fleet up failed")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            app = pathlib.Path(tmp) / "app"
+            shutil.copytree(ROOT / "examples" / "hello", app)
+            inv = pathlib.Path(tmp) / "inventory.json"
+            inventory(inv, pool, app, strategy)
+            cold, _ = deploy(inv)
+            noop, noop_changed = deploy(inv)
+            (app / "webapp.py").write_text((app / "webapp.py").read_text().replace("Hello", "Hi"))
+            rollout, _ = deploy(inv)
+            controller = images_on()
+            host_builds = sum(len(images_on(f"pfh{i}") - controller) for i in range(2, pool + 2))
+            return {"strategy": strategy, "pool_hosts": pool, "cold_s": cold, "noop_s": noop,
+                    "noop_changed": noop_changed, "rollout_s": rollout,
+                    "controller_builds": len(controller), "host_builds": host_builds}
+    finally:
+        sh(str(ROOT / "scripts" / "fleet"), "down", timeout=900)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hosts", default="1,3,6")
+    parser.add_argument("--strategies", default="archive,registry,build_on_host")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for strategy in args.strategies.split(","):
+        for pool in [int(h) for h in args.hosts.split(",")]:
+            row = one(strategy, pool)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    (RESULTS / "scale.json").write_text(json.dumps(rows, indent=2))
+    with open(RESULTS / "scale.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print("| strategy | pool hosts | cold s | no-op s | no-op changed | rollout s | builds (controller / hosts) |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        print(f"| {r['strategy']} | {r['pool_hosts']} | {r['cold_s']} | {r['noop_s']} | {r['noop_changed']} | "
+              f"{r['rollout_s']} | {r['controller_builds']} / {r['host_builds']} |")
+
+
+if __name__ == "__main__":
+    main()
