@@ -70,7 +70,7 @@ def deploy(inv):
         sys.exit("deploy failed:\n" + proc.stdout[-4000:])
     changed = sum(int(m) for m in re.findall(r"changed=(\d+)", proc.stdout.split("PLAY RECAP")[-1]))
     # profile_roles sums the time each role's tasks took
-    found = re.search(r"pyfleet\.wsgi\.distribute\s+-+\s+([\d.]+)s", proc.stdout.split("PLAY RECAP")[-1])
+    found = re.search(r"^distribute\s+-+\s+([\d.]+)s", proc.stdout.split("PLAY RECAP")[-1], re.M)
     return round(took, 1), changed, float(found.group(1)) if found else None
 
 
