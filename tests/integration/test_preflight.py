@@ -23,6 +23,7 @@ CASES = [
     ({"pyfleet_pool_bind_address": "0.0.0.0"}, ["pyfleet_pool_bind_address is \"0.0.0.0\"", "never to every address"]),
     ({"pyfleet_pool_protocol": "fastcgi"}, ["pyfleet_pool_protocol", "fastcgi", "uwsgi, http"]),
     ({"pyfleet_frontend_kind": "haproxy"}, ["pyfleet_frontend_kind", "haproxy", "nginx"]),
+    ({"pyfleet_pool_protocol": "http"}, ["pyfleet_pool_protocol is \"http\"", "use uwsgi with pyfleet_frontend_kind nginx"]),
     ({"pyfleet_app_env": {"1BAD": "x"}}, ["pyfleet_app_env has invalid names", "1BAD"]),
     ({"pyfleet_frontend_client_max_body_size": "lots"}, ["pyfleet_frontend_client_max_body_size is \"lots\"", "10m"]),
     ({"pyfleet_app_version": "v 1"}, ["pyfleet_app_version is \"v 1\"", "Docker tag"]),
