@@ -1,3 +1,0 @@
-import does_not_exist  # noqa: F401
-
-app = None
