@@ -8,6 +8,15 @@ For each strategy and pool size N it brings up a test fleet (scripts/fleet: 1 fr
   rollout  a new version after a code change
 and counts image builds: on the controller, and on the hosts themselves.
 
+All hosts of the test fleet share this machine's cores, so work done on each host (copying,
+unpacking layers, running modules) adds up here where a real fleet does it in parallel. Two
+figures separate that from the deployer's own cost:
+  controller CPU  seconds of CPU used by ansible-playbook and its children (workers, ssh
+                  clients); on a real fleet this is the part that grows with hosts
+  floor           the same machine's bare cost of shipping one image to the pool hosts at
+                  once (`ssh host docker load < archive` in parallel, no Ansible), measured in
+                  the same run before the deploy
+
   bench/scale.py [--hosts 1,3,6] [--strategies archive,registry,build_on_host]
 
 Writes bench/results/scale.json and .csv and prints a table.
@@ -16,6 +25,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import pathlib
 import re
 import shutil
@@ -62,22 +72,44 @@ def inventory(path, pool, app_src, strategy):
 def deploy(inv):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_roles")
-    started = time.monotonic()
+    started, before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = sh(str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inv), str(ROOT / "deploy.yml"),
               cwd=ROOT, env=env, timeout=3600)
     took = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 1)
     if proc.returncode != 0:
         sys.exit("deploy failed:\n" + proc.stdout[-4000:])
     changed = sum(int(m) for m in re.findall(r"changed=(\d+)", proc.stdout.split("PLAY RECAP")[-1]))
     # profile_roles sums the time each role's tasks took
     found = re.search(r"^distribute\s+-+\s+([\d.]+)s", proc.stdout.split("PLAY RECAP")[-1], re.M)
-    return round(took, 1), changed, float(found.group(1)) if found else None
+    return round(took, 1), changed, float(found.group(1)) if found else None, cpu
 
 
 def images_on(host=None):
     cmd = ["docker"] + (["-H", f"unix://{STATE}/hosts/{host}/docker.sock"] if host else [])
     out = sh(*cmd, "image", "ls", "--no-trunc", "-q", APP).stdout.split()
     return set(out)
+
+
+def floor(pool, tmp):
+    """Seconds to load one base image into every pool host at once over plain ssh."""
+    archive = pathlib.Path(tmp) / "floor.tar"
+    image = "pyfleet/python-runtime:bookworm"
+    sh("docker", "image", "save", "-o", str(archive), image, check=True)
+    ssh = ["ssh", "-i", str(STATE / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
+           "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=error"]
+    hosts = [f"root@10.88.0.{10 + i}" for i in range(2, pool + 2)]
+    started = time.monotonic()
+    procs = [subprocess.Popen(ssh + [h, "docker", "load", "-q"], stdin=open(archive, "rb"),
+                              stdout=subprocess.DEVNULL) for h in hosts]
+    if any(p.wait(timeout=600) for p in procs):
+        sys.exit("floor: docker load over ssh failed")
+    took = time.monotonic() - started
+    for h in hosts:
+        sh(*ssh, h, "docker", "image", "rm", image)
+    archive.unlink()
+    return round(took, 1)
 
 
 def one(strategy, pool):
@@ -90,15 +122,17 @@ def one(strategy, pool):
             shutil.copytree(ROOT / "examples" / "hello", app)
             inv = pathlib.Path(tmp) / "inventory.json"
             inventory(inv, pool, app, strategy)
-            cold, _, distribute = deploy(inv)
-            noop, noop_changed, _ = deploy(inv)
+            floor_s = floor(pool, tmp)
+            cold, _, distribute, cold_cpu = deploy(inv)
+            noop, noop_changed, _, noop_cpu = deploy(inv)
             (app / "webapp.py").write_text((app / "webapp.py").read_text().replace("Hello", "Hi"))
-            rollout, _, _ = deploy(inv)
+            rollout, _, _, rollout_cpu = deploy(inv)
             controller = images_on()
             host_builds = sum(len(images_on(f"pfh{i}") - controller) for i in range(2, pool + 2))
-            return {"strategy": strategy, "pool_hosts": pool, "cold_s": cold, "distribute_s": distribute,
-                    "noop_s": noop,
-                    "noop_changed": noop_changed, "rollout_s": rollout,
+            return {"strategy": strategy, "pool_hosts": pool, "floor_s": floor_s,
+                    "cold_s": cold, "cold_cpu_s": cold_cpu, "distribute_s": distribute,
+                    "noop_s": noop, "noop_cpu_s": noop_cpu,
+                    "noop_changed": noop_changed, "rollout_s": rollout, "rollout_cpu_s": rollout_cpu,
                     "controller_builds": len(controller), "host_builds": host_builds}
     finally:
         sh(str(ROOT / "scripts" / "fleet"), "down", timeout=900)
@@ -121,12 +155,12 @@ def main():
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    print("| strategy | pool hosts | cold s | of which distribute s | no-op s | no-op changed | rollout s "
-          "| builds (controller / hosts) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("| strategy | pool hosts | floor s | cold s | of which distribute s | no-op s (controller CPU s) "
+          "| no-op changed | rollout s | builds (controller / hosts) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        print(f"| {r['strategy']} | {r['pool_hosts']} | {r['cold_s']} | {r['distribute_s']} | {r['noop_s']} | "
-              f"{r['noop_changed']} | "
+        print(f"| {r['strategy']} | {r['pool_hosts']} | {r['floor_s']} | {r['cold_s']} | {r['distribute_s']} | "
+              f"{r['noop_s']} ({r['noop_cpu_s']}) | {r['noop_changed']} | "
               f"{r['rollout_s']} | {r['controller_builds']} / {r['host_builds']} |")
 
 

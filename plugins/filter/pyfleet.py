@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import math
 import re
 import zlib
@@ -181,6 +182,42 @@ def member_shares(counts, expected):
     }
 
 
+def container_states(containers):
+    """Index docker_host_info's container list (verbose) by name: image, state, health, labels."""
+    states = {}
+    for container in containers or []:
+        status = container.get("Status") or ""
+        for name in container.get("Names") or []:
+            states[name.lstrip("/")] = {
+                "image": container.get("Image"),
+                "running": container.get("State") == "running",
+                "healthy": "(healthy)" in status,
+                "labels": container.get("Labels") or {},
+            }
+    return states
+
+
+def spec_digest(spec, member=None):
+    """A short digest of everything a container is created from (shared spec + its member)."""
+    text = json.dumps({"spec": spec, "member": member}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def stale_members(members, states, spec, label="pyfleet.spec"):
+    """The members whose container must be (re)created or waited for, each with its digest.
+
+    A member is current when its container runs, reports healthy and carries the digest of
+    the spec it would be created from now; every other member is returned.
+    """
+    stale = []
+    for member in members:
+        digest = spec_digest(spec, member)
+        state = (states or {}).get(member["name"])
+        if not (state and state["running"] and state["healthy"] and state["labels"].get(label) == digest):
+            stale.append(dict(member, digest=digest))
+    return stale
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -194,4 +231,7 @@ class FilterModule:
             "valid_name": valid_name,
             "build_excludes": build_excludes,
             "member_shares": member_shares,
+            "container_states": container_states,
+            "spec_digest": spec_digest,
+            "stale_members": stale_members,
         }

@@ -89,3 +89,34 @@ def test_build_excludes_adds_without_duplicates():
     excludes = f.build_excludes(["node_modules", ".git"])
     assert excludes.count(".git") == 1
     assert excludes[-1] == "node_modules"
+
+
+def _listed(name, state="running", status="Up 3 minutes (healthy)", labels=None, image="app:1"):
+    return {"Names": ["/" + name], "State": state, "Status": status, "Labels": labels or {}, "Image": image}
+
+
+def test_container_states_index_by_name_with_health():
+    states = f.container_states([_listed("a-1"), _listed("a-2", state="exited", status="Exited (0) 1 minute ago")])
+    assert states["a-1"] == {"image": "app:1", "running": True, "healthy": True, "labels": {}}
+    assert states["a-2"]["running"] is False and states["a-2"]["healthy"] is False
+
+
+def test_stale_members_keeps_only_current_healthy_members():
+    members = [{"name": "a-1", "port": 1}, {"name": "a-2", "port": 2}, {"name": "a-3", "port": 3}]
+    spec = {"image": "app:1"}
+    d1, d2 = f.spec_digest(spec, members[0]), f.spec_digest(spec, members[1])
+    states = f.container_states([
+        _listed("a-1", labels={"pyfleet.spec": d1}),
+        _listed("a-2", status="Up 2 seconds (health: starting)", labels={"pyfleet.spec": d2}),
+    ])
+    stale = f.stale_members(members, states, spec)
+    assert [m["name"] for m in stale] == ["a-2", "a-3"]
+    assert stale[0]["digest"] == d2
+    # any change to the spec makes every member stale
+    assert len(f.stale_members(members, states, {"image": "app:2"})) == 3
+
+
+def test_spec_digest_depends_on_member_and_spec_not_key_order():
+    assert f.spec_digest({"a": 1, "b": 2}, {"n": 1}) == f.spec_digest({"b": 2, "a": 1}, {"n": 1})
+    assert f.spec_digest({"a": 1}, {"n": 1}) != f.spec_digest({"a": 1}, {"n": 2})
+    assert len(f.spec_digest({})) == 16
