@@ -87,6 +87,8 @@ def option(name, value, description, tags):
 
 
 def _scalar(text):
+    if text in ('""', "''"):
+        return ""
     return int(text) if text.isdigit() else text
 
 

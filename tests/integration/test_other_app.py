@@ -27,6 +27,8 @@ def app_vars(app_dir):
         "pyfleet_app_module": "service.main:application",
         "pyfleet_app_health_path": "/ping",
         "pyfleet_pool_size": 3,
+        # nginx in front of uWSGI's own http11-socket (proxy_pass), as a mixed fleet runs it
+        "pyfleet_pool_protocol": "http",
         "pyfleet_pool_port_base": 28200,
         "pyfleet_http_port": PORT,
         "pyfleet_app_env": {"GREETING": "hi", "DEBUG": False},

@@ -23,7 +23,13 @@ CASES = [
     ({"pyfleet_pool_bind_address": "0.0.0.0"}, ["pyfleet_pool_bind_address is \"0.0.0.0\"", "never to every address"]),
     ({"pyfleet_pool_protocol": "fastcgi"}, ["pyfleet_pool_protocol", "fastcgi", "uwsgi, http"]),
     ({"pyfleet_frontend_kind": "haproxy"}, ["pyfleet_frontend_kind", "haproxy", "nginx"]),
-    ({"pyfleet_pool_protocol": "http"}, ["pyfleet_pool_protocol is \"http\"", "use uwsgi with pyfleet_frontend_kind nginx"]),
+    ({"pyfleet_frontend_kind": "caddy", "pyfleet_pool_protocol": "uwsgi"},
+     ["pyfleet_pool_protocol is \"uwsgi\"", "Caddy frontend has no uwsgi transport"]),
+    ({"pyfleet_frontend_kind": "caddy", "pyfleet_frontend_tls": "custom"},
+     ["pyfleet_frontend_tls is custom, but pyfleet_frontend_tls_cert is \"\""]),
+    ({"pyfleet_frontend_kind": "caddy", "pyfleet_frontend_tls": "acme"}, ["pyfleet_frontend_tls is acme, but pyfleet_domain is empty"]),
+    ({"pyfleet_frontend_tls": "internal"}, ["pyfleet_frontend_tls is \"internal\" with pyfleet_frontend_kind nginx"]),
+    ({"pyfleet_frontend_kind": "caddy", "pyfleet_https_port": 29080}, ["pyfleet_https_port is 29080", "other than pyfleet_http_port"]),
     ({"pyfleet_app_env": {"1BAD": "x"}}, ["pyfleet_app_env has invalid names", "1BAD"]),
     ({"pyfleet_frontend_client_max_body_size": "lots"}, ["pyfleet_frontend_client_max_body_size is \"lots\"", "10m"]),
     ({"pyfleet_app_version": "v 1"}, ["pyfleet_app_version is \"v 1\"", "Docker tag"]),
@@ -31,7 +37,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("bad,expected", CASES, ids=[next(iter(c[0])) + "=" + str(next(iter(c[0].values())))[:12] for c in CASES])
+@pytest.mark.parametrize("bad,expected", CASES, ids=[list(c[0])[-1] + "=" + str(list(c[0].values())[-1])[:12] for c in CASES])
 def test_bad_variable_is_refused_before_any_change(tmp_path, bad, expected):
     result = run_playbook(tmp_path, "deploy.yml", {**GOOD, **bad})
     assert result.rc != 0
