@@ -18,41 +18,95 @@ from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import DEFAUL
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
 
-def pool_members(bind_address, size, port_base, app_name, host, subnet, container_port=3031):
-    """The uWSGI containers one pool host runs.
+# Each member has two slots: a new version starts in the slot its running container does
+# not use, beside it, and the old one is retired once the frontends point at the new one.
+SLOT_PORT_OFFSET = 100
+SLOT_IP_OFFSET = 100
+
+
+def pool_members(bind_address, size, port_base, app_name, host, subnet, container_port=3031, slot=0):
+    """The uWSGI containers one pool host runs, in slot 0 (the default) or slot 1.
 
     Each member has a fixed address on the app network (``ip``: frontends on the same host
     reach it there) and a port published on ``bind_address`` (frontends on other hosts).
+    Slot 1 is ``<app>-<n>-b`` on the port and address SLOT_*_OFFSET above slot 0's; both
+    slots of member n have the host name ``<app>-<n>.<host>``.
     """
     size = int(size)
     port_base = int(port_base)
+    slot = int(slot)
     if size < 1:
         raise AnsibleFilterError("pool size must be at least 1, got %r" % size)
-    if port_base < 1 or port_base + size - 1 > 65535:
+    top = port_base + SLOT_PORT_OFFSET + size - 1
+    if port_base < 1 or top > 65535:
         raise AnsibleFilterError(
-            "pool ports %s..%s are outside 1..65535" % (port_base, port_base + size - 1)
+            "pool ports %s..%s (both slots) are outside 1..65535" % (port_base, top)
         )
     try:
         network = ipaddress.ip_network(str(subnet), strict=True)
     except ValueError as exc:
         raise AnsibleFilterError("pool network subnet %r is not a network: %s" % (subnet, exc))
-    if network.num_addresses < size + 12:
+    if network.num_addresses < SLOT_IP_OFFSET + size + 12:
         raise AnsibleFilterError(
-            "pool network subnet %s holds %d addresses, too few for %d members"
+            "pool network subnet %s holds %d addresses, too few for %d members in two slots"
             % (subnet, network.num_addresses, size)
         )
     return [
         {
             "host": host,
-            "name": "%s-%d" % (app_name, index),
+            "name": "%s-%d%s" % (app_name, index, "-b" if slot else ""),
+            "hostname": "%s-%d.%s" % (app_name, index, host),
             "index": index,
+            "slot": slot,
             "address": str(bind_address),
-            "port": port_base + index - 1,
-            "ip": str(network.network_address + 10 + index),
+            "port": port_base + index - 1 + slot * SLOT_PORT_OFFSET,
+            "ip": str(network.network_address + 10 + index + slot * SLOT_IP_OFFSET),
             "container_port": int(container_port),
         }
         for index in range(1, size + 1)
     ]
+
+
+def pool_plan(slot_a, slot_b, states, spec, label="pyfleet.spec"):
+    """What a pool host does to reach ``spec``: which members to keep, start and retire.
+
+    ``slot_a``/``slot_b`` are pool_members for slot 0 and 1, ``states`` container_states of
+    this app's pool containers. A member whose running, healthy container carries the
+    current digest is kept. Otherwise the new container goes in the slot its running one
+    does not use, and the running one is retired after the frontends moved on. Returns
+    ``members`` (what the frontends should reach once the started ones are healthy),
+    ``current`` (what serves now), ``start``, ``retire`` (container names) and ``stale``
+    (names of stopped leftovers removed right away).
+    """
+    states = states or {}
+    plan = {"members": [], "current": [], "start": [], "retire": [], "stale": []}
+    wanted = set()
+    for a, b in zip(slot_a, slot_b):
+        wanted.update((a["name"], b["name"]))
+        pair = []
+        for member in (a, b):
+            state = states.get(member["name"])
+            pair.append((member, state, spec_digest(spec, member)))
+        current = [(m, st, d) for m, st, d in pair if st and st["running"] and st["healthy"]]
+        kept = [(m, st, d) for m, st, d in current if st["labels"].get(label) == d]
+        if kept:
+            member = dict(kept[0][0], digest=kept[0][2])
+            plan["members"].append(member)
+            plan["current"].append(member)
+            plan["retire"].extend(m["name"] for m, st, _ in pair if st and m["name"] != member["name"])
+            continue
+        serving = current[0] if current else None
+        new_member, _, digest = pair[1] if serving and serving[0]["slot"] == 0 else pair[0]
+        new_member = dict(new_member, digest=digest)
+        plan["start"].append(new_member)
+        plan["members"].append(new_member)
+        if serving:
+            plan["current"].append(dict(serving[0], digest=serving[1]["labels"].get(label, "")))
+            plan["retire"].append(serving[0]["name"])
+        plan["stale"].extend(m["name"] for m, st, _ in pair
+                             if st and m["name"] != new_member["name"] and not (serving and m["name"] == serving[0]["name"]))
+    plan["retire"].extend(sorted(name for name in states if name not in wanted))
+    return plan
 
 
 def pool_subnet(app_name, subnet=""):
@@ -203,19 +257,40 @@ def spec_digest(spec, member=None):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def stale_members(members, states, spec, label="pyfleet.spec"):
-    """The members whose container must be (re)created or waited for, each with its digest.
+def health_report(results):
+    """"name: last health check output" of each container in docker_container_info results."""
+    lines = []
+    for result in results or []:
+        container = result.get("container") or {}
+        if not result.get("exists") or not container:
+            continue
+        state = container.get("State") or {}
+        log = (state.get("Health") or {}).get("Log") or []
+        said = (log[-1].get("Output") or "").strip() if log else ""
+        status = (state.get("Health") or {}).get("Status") or state.get("Status") or ""
+        lines.append("%s (%s): %s" % (container.get("Name", "").lstrip("/"), status, said or "no health check output"))
+    return lines
 
-    A member is current when its container runs, reports healthy and carries the digest of
-    the spec it would be created from now; every other member is returned.
-    """
-    stale = []
-    for member in members:
-        digest = spec_digest(spec, member)
-        state = (states or {}).get(member["name"])
-        if not (state and state["running"] and state["healthy"] and state["labels"].get(label) == digest):
-            stale.append(dict(member, digest=digest))
-    return stale
+
+def rollout_batches(hosts, batch):
+    """Split the pool hosts into rollout batches of ``batch`` hosts, or ``"N%"`` of them."""
+    hosts = list(hosts or [])
+    text = str(batch).strip()
+    try:
+        if text.endswith("%"):
+            percent = float(text[:-1])
+            if not 0 < percent <= 100:
+                raise ValueError(text)
+            size = max(1, math.ceil(len(hosts) * percent / 100))
+        else:
+            size = int(text)
+            if size < 1:
+                raise ValueError(text)
+    except ValueError:
+        raise AnsibleFilterError(
+            "pyfleet_rollout_batch is %r: use a number of hosts (1 or more) or a percentage "
+            "like 50%%" % (batch,))
+    return [hosts[i:i + size] for i in range(0, len(hosts), size)] or [[]]
 
 
 class FilterModule:
@@ -233,5 +308,7 @@ class FilterModule:
             "member_shares": member_shares,
             "container_states": container_states,
             "spec_digest": spec_digest,
-            "stale_members": stale_members,
+            "pool_plan": pool_plan,
+            "health_report": health_report,
+            "rollout_batches": rollout_batches,
         }

@@ -109,6 +109,23 @@ def test_large_cookie_is_accepted_and_large_body_refused(stack):
     assert status == 200 and '"bytes":1000' in body.replace(" ", "")
 
 
+def test_members_run_hardened(stack):
+    import json
+
+    for name in (f"{APP}-1", f"{APP}-2"):
+        info = json.loads(docker("inspect", name).stdout)[0]
+        host = info["HostConfig"]
+        assert info["Config"]["User"] not in ("", "0", "root"), info["Config"]["User"]
+        assert host["ReadonlyRootfs"] is True
+        assert "/tmp" in (host.get("Tmpfs") or {})
+        assert host["CapDrop"] == ["ALL"]
+        assert "no-new-privileges:true" in (host.get("SecurityOpt") or [])
+        assert host["Init"] is True and host["Memory"] > 0 and host["PidsLimit"] > 0
+    for cid in docker("ps", "-q", "--filter", f"label=pyfleet.app={APP}").stdout.split():
+        mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", cid).stdout)
+        assert not any("docker.sock" in m.get("Source", "") for m in mounts)
+
+
 def test_pool_ports_are_not_published(stack):
     ports = docker("port", f"{APP}-1", check=False).stdout.strip()
     assert ports == ""  # the frontend on this host reaches members on the app network

@@ -72,6 +72,75 @@ def recaps(result):
     return out
 
 
+def member(host, index):
+    """Name of the running container of member `index` on `host` (either slot)."""
+    names = on(host, "ps", "--format", "{{.Names}}", "--filter", f"label=pyfleet.app={APP}",
+               "--filter", "label=pyfleet.role=pool", "--filter", f"label=pyfleet.member={index}").split()
+    assert len(names) == 1, (host, index, names)
+    return names[0]
+
+
+def app_version(tmp_path, greeting, extra=""):
+    """The demo app saying `greeting`, with a /slow route (and `extra` code appended)."""
+    app = tmp_path / greeting.replace(" ", "-").strip("!,")
+    shutil.copytree(ROOT / "examples" / "hello", app)
+    source = (app / "webapp.py").read_text().replace("Hello, World!", greeting)
+    source += (
+        "\n\n@app.get('/slow')\n"
+        "def slow():\n"
+        "    import time\n"
+        "    from flask import request\n"
+        "    time.sleep(float(request.args.get('s', '3')))\n"
+        "    return 'slept in ' + socket.gethostname() + '\\n'\n"
+    ) + extra
+    (app / "webapp.py").write_text(source)
+    return app
+
+
+class Load:
+    """GETs and POSTs through the frontend from a few threads until stopped (at most
+    `limit` requests or `deadline` seconds), counting every outcome."""
+
+    def __init__(self, base=FRONTEND, threads=4, limit=20000, deadline=600):
+        import threading
+
+        self.base, self.limit, self.deadline = base, limit, deadline
+        self.outcomes, self.bodies, self.lock = {}, [], threading.Lock()
+        self.stop_event = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True) for i in range(threads)]
+
+    def run(self, number):
+        started = time.monotonic()
+        while not self.stop_event.is_set() and time.monotonic() - started < self.deadline:
+            with self.lock:
+                if sum(self.outcomes.values()) >= self.limit:
+                    return
+            post = number % 2 == 1
+            try:
+                status, _, body = http(self.base + ("/echo" if post else "/"), method="POST" if post else "GET",
+                                       data=b"x" * 100 if post else None, timeout=15)
+            except Exception as exc:  # a dropped connection counts as a failure
+                status, body = type(exc).__name__, ""
+            with self.lock:
+                key = f"{'POST' if post else 'GET'} {status}"
+                self.outcomes[key] = self.outcomes.get(key, 0) + 1
+                if not post:
+                    self.bodies.append(body)
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def failures(self):
+        return {k: v for k, v in self.outcomes.items() if not k.endswith((" 200",))}
+
+
 def members(count=40, base=FRONTEND):
     seen = {}
     for _ in range(count):
@@ -114,7 +183,7 @@ def test_each_version_is_built_once_and_shipped(fleet):
 
 def test_pool_ports_are_bound_to_the_host_address_only(fleet):
     for host in ("pfh2", "pfh3"):
-        ports = on(host, "port", f"{APP}-1")
+        ports = on(host, "port", member(host, 1))
         assert ports == f"3031/tcp -> {HOSTS[host]}:8100", ports
 
 
@@ -150,7 +219,7 @@ def test_registry_mode_ships_a_new_version(fleet, tmp_path):
     result = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app,
                     extra={"pyfleet_image_distribution": "registry", "pyfleet_registry": "10.88.0.1:5000"})
     assert result.rc == 0, result.output[-5000:]
-    ref = on("pfh2", "inspect", "-f", "{{.Config.Image}}", f"{APP}-1")
+    ref = on("pfh2", "inspect", "-f", "{{.Config.Image}}", member("pfh2", 1))
     for host in ("pfh2", "pfh3"):
         digests = on(host, "image", "inspect", "-f", "{{json .RepoDigests}}", ref)
         assert "10.88.0.1:5000/" + ref.split(":")[0] in digests, (host, digests)
@@ -158,6 +227,68 @@ def test_registry_mode_ships_a_new_version(fleet, tmp_path):
     assert APP in catalog["repositories"]
     bodies = [http(FRONTEND + "/")[2] for _ in range(12)]
     assert all(b.startswith("Hello, registry!") for b in bodies), bodies
+
+
+def test_rollout_under_load_drops_no_request(fleet, tmp_path):
+    import concurrent.futures
+
+    one = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app_version(tmp_path, "Hello, one!"))
+    assert one.rc == 0, one.output[-5000:]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool, Load() as load:
+        slow = [pool.submit(http, FRONTEND + "/slow?s=4", timeout=30) for _ in range(4)]
+        time.sleep(1)  # the slow requests are in flight when the rollout starts
+        two = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app_version(tmp_path, "Hello, two!"),
+                     extra={"pyfleet_rollout_batch": 1})
+        slow_statuses = [f.result()[0] for f in slow]
+        time.sleep(1)
+    assert two.rc == 0, two.output[-5000:]
+    assert load.failures() == {}, load.outcomes
+    assert sum(load.outcomes.values()) > 200, load.outcomes
+    assert slow_statuses == [200] * 4
+    assert any(b.startswith("Hello, one!") for b in load.bodies)
+    bodies = [http(FRONTEND + "/")[2] for _ in range(20)]
+    assert all(b.startswith("Hello, two!") for b in bodies), set(bodies)
+    assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
+    print("load during the rollout:", load.outcomes)
+
+
+def test_failed_batch_puts_every_moved_host_back(fleet, tmp_path):
+    two = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app_version(tmp_path, "Hello, two!"))
+    assert two.rc == 0, two.output[-5000:]
+    # Healthy on pfh2, never healthy on pfh3: the second batch fails after the first moved.
+    broken = app_version(tmp_path, "Hello, three!", extra=(
+        "\n\n@app.get('/healthz')\n"
+        "def healthz_three():\n"
+        "    if socket.gethostname().endswith('.pfh3'):\n"
+        "        return {'status': 'database unreachable'}, 503\n"
+        "    return {'status': 'ok'}\n"))
+    source = (broken / "webapp.py").read_text()
+    (broken / "webapp.py").write_text(source.replace('@app.get("/healthz")\ndef healthz():', '@app.get("/healthz-old")\ndef healthz():'))
+    with Load() as load:
+        three = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=broken,
+                       extra={"pyfleet_rollout_batch": 1, "pyfleet_pool_healthy_timeout": 25})
+    assert three.rc != 0
+    assert "back on their previous version" in three.output
+    assert "pfh3" in three.output and "database unreachable" in three.output, three.output[-4000:]
+    assert load.failures() == {}, load.outcomes
+    bodies = [http(FRONTEND + "/")[2] for _ in range(20)]
+    assert all(b.startswith("Hello, two!") for b in bodies), set(bodies)
+    assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
+    for host in ("pfh2", "pfh3"):
+        images = on(host, "ps", "-a", "--format", "{{.Image}}", "--filter", f"label=pyfleet.app={APP}").split()
+        assert len(images) == 2 and len(set(images)) == 1, (host, images)
+
+
+def test_pool_members_stop_gracefully(fleet):
+    name = member("pfh3", 1)
+    started = time.monotonic()
+    on("pfh3", "stop", "-t", "20", name)
+    took = time.monotonic() - started
+    try:
+        assert took < 10, f"stop took {took:.1f}s"
+        assert on("pfh3", "inspect", "-f", "{{.State.ExitCode}}", name) != "137"
+    finally:
+        on("pfh3", "start", name)
 
 
 def test_fleet_down_leaves_the_machine_as_found(fleet):

@@ -10,6 +10,7 @@ from conftest import ROOT, docker, http
 APP = "itplain"
 PORT = 28090
 BASE = f"http://127.0.0.1:{PORT}"
+SECRET = "pyfleet-planted-secret-5f3a9c"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def app_vars(app_dir):
         "pyfleet_pool_protocol": "http",
         "pyfleet_pool_port_base": 28200,
         "pyfleet_http_port": PORT,
-        "pyfleet_app_env": {"GREETING": "hi", "DEBUG": False},
+        "pyfleet_app_env": {"GREETING": "hi", "DEBUG": False, "API_TOKEN": SECRET},
     }
 
 
@@ -44,7 +45,10 @@ def first(deploy, tmp_path_factory, app_vars):
 
 
 def current_image():
-    return docker("inspect", "-f", "{{.Config.Image}}", f"{APP}-1").stdout.strip()
+    images = docker("ps", "--format", "{{.Image}}", "--filter", f"label=pyfleet.app={APP}",
+                    "--filter", "label=pyfleet.member=1").stdout.split()
+    assert len(images) == 1, images
+    return images[0]
 
 
 def test_pyproject_app_serves_from_three_members(first):
@@ -59,6 +63,19 @@ def test_pyproject_app_serves_from_three_members(first):
 def test_app_env_reaches_the_containers(first):
     env = docker("inspect", "-f", "{{json .Config.Env}}", f"{APP}-2").stdout
     assert "GREETING=hi" in env and "DEBUG=false" in env
+
+
+def test_app_secret_stays_out_of_image_and_output(first, tmp_path):
+    _, result = first
+    assert SECRET not in result.output
+    image = current_image()
+    assert SECRET not in docker("history", "--no-trunc", image).stdout
+    assert SECRET not in docker("image", "inspect", image).stdout
+    archive = tmp_path / "image.tar"
+    docker("image", "save", "-o", str(archive), image)
+    assert SECRET.encode() not in archive.read_bytes()
+    # the running container has it: that is where the app reads it
+    assert SECRET in docker("inspect", "-f", "{{json .Config.Env}}", f"{APP}-2").stdout
 
 
 def test_proxy_headers_reach_the_app(first):

@@ -101,22 +101,74 @@ def test_container_states_index_by_name_with_health():
     assert states["a-2"]["running"] is False and states["a-2"]["healthy"] is False
 
 
-def test_stale_members_keeps_only_current_healthy_members():
-    members = [{"name": "a-1", "port": 1}, {"name": "a-2", "port": 2}, {"name": "a-3", "port": 3}]
+def _slots(size=2):
+    a = f.pool_members("10.0.0.5", size, 8100, "shop", "web1", "172.30.100.0/24")
+    b = f.pool_members("10.0.0.5", size, 8100, "shop", "web1", "172.30.100.0/24", slot=1)
+    return a, b
+
+
+def test_pool_members_slot_b_sits_beside_slot_a():
+    a, b = _slots()
+    assert [m["name"] for m in b] == ["shop-1-b", "shop-2-b"]
+    assert [m["port"] for m in b] == [8200, 8201] and [m["ip"] for m in b] == ["172.30.100.111", "172.30.100.112"]
+    assert [m["hostname"] for m in a] == [m["hostname"] for m in b] == ["shop-1.web1", "shop-2.web1"]
+
+
+def test_pool_plan_fresh_host_starts_slot_a():
+    a, b = _slots()
+    plan = f.pool_plan(a, b, {}, {"image": "app:1"})
+    assert [m["name"] for m in plan["start"]] == ["shop-1", "shop-2"]
+    assert plan["current"] == [] and plan["retire"] == []
+    assert plan["members"] == plan["start"]
+
+
+def test_pool_plan_keeps_current_members_and_rolls_changed_ones_into_the_other_slot():
+    a, b = _slots()
     spec = {"image": "app:1"}
-    d1, d2 = f.spec_digest(spec, members[0]), f.spec_digest(spec, members[1])
     states = f.container_states([
-        _listed("a-1", labels={"pyfleet.spec": d1}),
-        _listed("a-2", status="Up 2 seconds (health: starting)", labels={"pyfleet.spec": d2}),
+        _listed("shop-1", labels={"pyfleet.spec": f.spec_digest(spec, a[0])}),
+        _listed("shop-2-b", labels={"pyfleet.spec": f.spec_digest(spec, b[1])}),
     ])
-    stale = f.stale_members(members, states, spec)
-    assert [m["name"] for m in stale] == ["a-2", "a-3"]
-    assert stale[0]["digest"] == d2
-    # any change to the spec makes every member stale
-    assert len(f.stale_members(members, states, {"image": "app:2"})) == 3
+    plan = f.pool_plan(a, b, states, spec)
+    assert plan["start"] == [] and plan["retire"] == []
+    assert [m["name"] for m in plan["members"]] == ["shop-1", "shop-2-b"]
+    new = f.pool_plan(a, b, states, {"image": "app:2"})
+    assert [m["name"] for m in new["start"]] == ["shop-1-b", "shop-2"]
+    assert [m["name"] for m in new["current"]] == ["shop-1", "shop-2-b"]
+    assert new["retire"] == ["shop-1", "shop-2-b"]
+
+
+def test_pool_plan_retires_members_beyond_the_size_and_clears_stopped_leftovers():
+    a, b = _slots(1)
+    spec = {"image": "app:1"}
+    states = f.container_states([
+        _listed("shop-1", labels={"pyfleet.spec": "old"}),
+        _listed("shop-1-b", state="exited", status="Exited (1)"),
+        _listed("shop-2"),
+    ])
+    plan = f.pool_plan(a, b, states, spec)
+    assert [m["name"] for m in plan["start"]] == ["shop-1-b"]
+    assert plan["retire"] == ["shop-1", "shop-2"]
+    assert plan["stale"] == []
+    unhealthy = f.container_states([_listed("shop-1", status="Up (unhealthy)"), _listed("shop-1-b", state="exited", status="x")])
+    plan = f.pool_plan(a, b, unhealthy, spec)
+    assert [m["name"] for m in plan["start"]] == ["shop-1"] and plan["stale"] == ["shop-1-b"]
 
 
 def test_spec_digest_depends_on_member_and_spec_not_key_order():
     assert f.spec_digest({"a": 1, "b": 2}, {"n": 1}) == f.spec_digest({"b": 2, "a": 1}, {"n": 1})
     assert f.spec_digest({"a": 1}, {"n": 1}) != f.spec_digest({"a": 1}, {"n": 2})
     assert len(f.spec_digest({})) == 16
+
+
+@pytest.mark.parametrize("batch,sizes", [("100%", [5]), ("50%", [3, 2]), (1, [1, 1, 1, 1, 1]), ("2", [2, 2, 1]), ("1%", [1] * 5)])
+def test_rollout_batches(batch, sizes):
+    hosts = ["h%d" % i for i in range(5)]
+    batches = f.rollout_batches(hosts, batch)
+    assert [len(b) for b in batches] == sizes and sum(batches, []) == hosts
+
+
+@pytest.mark.parametrize("batch", [0, "0%", "150%", "half", -1])
+def test_rollout_batches_refuses_nonsense(batch):
+    with pytest.raises(AnsibleFilterError, match="pyfleet_rollout_batch"):
+        f.rollout_batches(["a"], batch)

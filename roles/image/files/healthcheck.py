@@ -49,16 +49,27 @@ def main():
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
             conn.sendall(request)
-            head = conn.recv(256).split(b"\r\n", 1)[0].decode("latin-1")
+            answer = b""
+            while len(answer) < 4096:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+                if b"\r\n\r\n" in answer and len(answer.split(b"\r\n\r\n", 1)[1]) >= 200:
+                    break
     except OSError as exc:
         print("unhealthy: %s" % exc)
         return 1
+    head = answer.split(b"\r\n", 1)[0].decode("latin-1")
     fields = head.split()
     if len(fields) < 2 or not fields[1].isdigit():
         print("unhealthy: unexpected answer %r" % head)
         return 1
     status = int(fields[1])
-    print("%s %s -> %d" % (protocol, path, status))
+    # An unhealthy answer's body usually says why; it shows in `docker inspect` and in the
+    # deploy's failure message.
+    body = answer.partition(b"\r\n\r\n")[2][:200].decode("utf-8", "replace").strip()
+    print("%s %s -> %d%s" % (protocol, path, status, (" " + " ".join(body.split())) if status >= 400 and body else ""))
     return 0 if status < 400 else 1
 
 
