@@ -11,6 +11,7 @@ APP = "itplain"
 PORT = 28090
 BASE = f"http://127.0.0.1:{PORT}"
 SECRET = "pyfleet-planted-secret-5f3a9c"
+VERSIONS = []  # the versions test_code_change... deployed, for the rollback test
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +109,22 @@ def test_code_change_gives_a_new_version_and_reuses_the_dependency_layer(deploy,
     assert differing == [len(new_layers) - 1], differing
     again = deploy(tmp, app_vars)
     assert again.rc == 0 and again.recap()["changed"] == 0, again.output[-3000:]
+    VERSIONS.extend([old, new])
+
+
+def test_rollback_returns_to_the_previous_version_and_back(first, app_vars, tmp_path):
+    from conftest import run_playbook
+
+    old, new = VERSIONS
+    back = run_playbook(tmp_path, "playbooks/rollback.yml", app_vars)
+    assert back.rc == 0, back.output[-4000:]
+    assert current_image() == old
+    assert all("one from" in http(BASE + "/")[2] for _ in range(6))
+    named = run_playbook(tmp_path, "playbooks/rollback.yml", app_vars, {"pyfleet_rollback_to": new.split(":")[1]})
+    assert named.rc == 0, named.output[-4000:]
+    assert current_image() == new
+    assert all("two from" in http(BASE + "/")[2] for _ in range(6))
+    missing = run_playbook(tmp_path, "playbooks/rollback.yml", app_vars, {"pyfleet_rollback_to": "000000000000"})
+    assert missing.rc != 0
+    assert f"pyfleet_rollback_to is \"000000000000\", but {APP}:000000000000 is not on localhost" in missing.output
+    assert current_image() == new
