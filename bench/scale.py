@@ -5,7 +5,8 @@ For each strategy and pool size N it brings up a test fleet (scripts/fleet: 1 fr
 + N pool hosts), then times three phases of `ansible-playbook deploy.yml`:
   cold     first deploy (the app image is built; bases and app shipped to every host)
   noop     the same deploy again (must report changed=0)
-  rollout  a new version after a code change
+  rollout  a new version after a code change, under a steady load of GETs and POSTs through
+           the frontend (outcomes counted), in batches of pyfleet_rollout_batch (50% and 1)
 and counts image builds: on the controller, and on the hosts themselves.
 
 All hosts of the test fleet share this machine's cores, so work done on each host (copying,
@@ -32,7 +33,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -44,7 +48,7 @@ def sh(*cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
-def inventory(path, pool, app_src, strategy):
+def inventory(path, pool, app_src, strategy, batch="50%"):
     hosts = {f"pfh{i}": {"ansible_host": f"10.88.0.{10 + i}"} for i in range(1, pool + 2)}
     path.write_text(json.dumps({"all": {
         "hosts": hosts,
@@ -66,6 +70,7 @@ def inventory(path, pool, app_src, strategy):
             "pyfleet_image_runtime_base": "pyfleet/python-runtime:bookworm",
             "pyfleet_frontend_image": "pyfleet/nginx:bookworm",
             "pyfleet_image_extra_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
+            "pyfleet_rollout_batch": batch,
         }}}))
 
 
@@ -92,6 +97,46 @@ def images_on(host=None):
     return set(out)
 
 
+class Load:
+    """GET / and POST /echo through the frontend from 4 threads until stopped (bounded)."""
+
+    def __init__(self, url="http://10.88.0.11:8080", limit=50000, deadline=900):
+        self.url, self.limit, self.deadline = url, limit, deadline
+        self.outcomes, self.lock, self.done = {}, threading.Lock(), threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(i % 2 == 1,), daemon=True) for i in range(4)]
+
+    def run(self, post):
+        started = time.monotonic()
+        while not self.done.is_set() and time.monotonic() - started < self.deadline:
+            request = urllib.request.Request(self.url + ("/echo" if post else "/"), data=b"x" * 100 if post else None,
+                                             method="POST" if post else "GET")
+            try:
+                with urllib.request.urlopen(request, timeout=15) as resp:
+                    key = resp.status
+            except urllib.error.HTTPError as err:
+                key = err.code
+            except Exception as exc:  # noqa: BLE001 - every failure is an outcome
+                key = type(exc).__name__
+            with self.lock:
+                self.outcomes[key] = self.outcomes.get(key, 0) + 1
+                if sum(self.outcomes.values()) >= self.limit:
+                    return
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def summary(self):
+        ok = sum(v for k, v in self.outcomes.items() if isinstance(k, int) and 200 <= k < 300)
+        return ok, sum(self.outcomes.values()) - ok
+
+
 def floor(pool, tmp):
     """Seconds to load one base image into every pool host at once over plain ssh."""
     archive = pathlib.Path(tmp) / "floor.tar"
@@ -112,7 +157,15 @@ def floor(pool, tmp):
     return round(took, 1)
 
 
-def one(strategy, pool):
+def rollout_under_load(inv, app, marker):
+    (app / "webapp.py").write_text((app / "webapp.py").read_text().replace("Hello", marker, 1))
+    with Load() as load:
+        took, _, _, cpu = deploy(inv)
+    ok, failed = load.summary()
+    return took, cpu, ok, failed
+
+
+def one(strategy, pool, batches):
     sh("docker", "image", "rm", "-f", *sorted(images_on()))
     if sh(str(ROOT / "scripts" / "fleet"), "up", str(pool + 1), "--frontends", "1", timeout=900).returncode:
         sys.exit("fleet up failed")
@@ -121,19 +174,23 @@ def one(strategy, pool):
             app = pathlib.Path(tmp) / "app"
             shutil.copytree(ROOT / "examples" / "hello", app)
             inv = pathlib.Path(tmp) / "inventory.json"
-            inventory(inv, pool, app, strategy)
+            inventory(inv, pool, app, strategy, batches[0])
             floor_s = floor(pool, tmp)
             cold, _, distribute, cold_cpu = deploy(inv)
             noop, noop_changed, _, noop_cpu = deploy(inv)
-            (app / "webapp.py").write_text((app / "webapp.py").read_text().replace("Hello", "Hi"))
-            rollout, _, _, rollout_cpu = deploy(inv)
+            rollouts = {}
+            for number, batch in enumerate(batches):
+                inventory(inv, pool, app, strategy, batch)
+                rollouts[batch] = rollout_under_load(inv, app, f"Hi{number}")
+            rollout, rollout_cpu, _, _ = rollouts[batches[0]]
             controller = images_on()
             host_builds = sum(len(images_on(f"pfh{i}") - controller) for i in range(2, pool + 2))
             return {"strategy": strategy, "pool_hosts": pool, "floor_s": floor_s,
                     "cold_s": cold, "cold_cpu_s": cold_cpu, "distribute_s": distribute,
                     "noop_s": noop, "noop_cpu_s": noop_cpu,
                     "noop_changed": noop_changed, "rollout_s": rollout, "rollout_cpu_s": rollout_cpu,
-                    "controller_builds": len(controller), "host_builds": host_builds}
+                    "controller_builds": len(controller), "host_builds": host_builds,
+                    "rollouts": {b: {"s": r[0], "ok_requests": r[2], "failed_requests": r[3]} for b, r in rollouts.items()}}
     finally:
         sh(str(ROOT / "scripts" / "fleet"), "down", timeout=900)
 
@@ -142,19 +199,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hosts", default="1,3,6")
     parser.add_argument("--strategies", default="archive,registry,build_on_host")
+    parser.add_argument("--batches", default="50%,1", help="rollout batch sizes; the first is the table's rollout")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []
     for strategy in args.strategies.split(","):
         for pool in [int(h) for h in args.hosts.split(",")]:
-            row = one(strategy, pool)
+            row = one(strategy, pool, args.batches.split(","))
             rows.append(row)
             print(json.dumps(row), flush=True)
     (RESULTS / "scale.json").write_text(json.dumps(rows, indent=2))
     with open(RESULTS / "scale.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=[k for k in rows[0] if k != "rollouts"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: v for k, v in r.items() if k != "rollouts"} for r in rows)
     print("| strategy | pool hosts | floor s | cold s | of which distribute s | no-op s (controller CPU s) "
           "| no-op changed | rollout s | builds (controller / hosts) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -162,6 +220,12 @@ def main():
         print(f"| {r['strategy']} | {r['pool_hosts']} | {r['floor_s']} | {r['cold_s']} | {r['distribute_s']} | "
               f"{r['noop_s']} ({r['noop_cpu_s']}) | {r['noop_changed']} | "
               f"{r['rollout_s']} | {r['controller_builds']} / {r['host_builds']} |")
+    print()
+    print("| strategy | pool hosts | batch | rollout s | requests ok | requests failed |")
+    print("|---|---:|---|---:|---:|---:|")
+    for r in rows:
+        for batch, o in r["rollouts"].items():
+            print(f"| {r['strategy']} | {r['pool_hosts']} | {batch} | {o['s']} | {o['ok_requests']} | {o['failed_requests']} |")
 
 
 if __name__ == "__main__":
