@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Throughput and tail latency: the stack pyfleet.wsgi deploys vs the seeds' hand-made stack.
+"""Throughput and tail latency: the stacks pyfleet.wsgi deploys vs the seeds' hand-made stack.
 
-Both stacks run the same app image (examples/hello, same uWSGI build) on this machine's
-engine, one after the other, measured with wrk from the host in the same run:
+The stacks run the same app (examples/hello, same uWSGI build) on this machine's engine, one
+after the other, measured with wrk from the host in the same run:
   pyfleet  nginx (host network) --uwsgi protocol--> 2 uWSGI containers, master + sized workers
+  caddy    Caddy (host network) --HTTP (http11-socket)--> 2 uWSGI containers, same sizing
   seeds    nginx (published port) --proxy_pass HTTP--> 2 uWSGI containers in `http =` router
            mode, one process each (the blog posts' setup)
 Each stack is measured `--rounds` times, alternating; the median round is reported.
@@ -29,6 +30,7 @@ RESULTS = ROOT / "bench" / "results"
 APP = "benchhello"
 PYFLEET_PORT = 38080
 SEEDS_PORT = 38081
+CADDY_PORT = 38082
 SEEDS_NET = "bench-seeds"
 
 SEEDS_NGINX = """
@@ -56,25 +58,26 @@ def sh(*cmd, check=True, **kw):
     return proc
 
 
-def inventory(tmp):
-    path = pathlib.Path(tmp) / "inventory.yml"
+def inventory(tmp, app=APP, port=PYFLEET_PORT, port_base=38100, **extra):
+    path = pathlib.Path(tmp) / f"inventory-{app}.yml"
     path.write_text(json.dumps({"all": {
         "children": {"pyfleet_pool": {"hosts": {"localhost": {}}},
                      "pyfleet_frontends": {"hosts": {"localhost": {}}}},
         "vars": {
             "ansible_connection": "local",
             "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-            "pyfleet_app_name": APP,
+            "pyfleet_app_name": app,
             "pyfleet_app_src": str(ROOT / "examples" / "hello"),
             "pyfleet_app_module": "webapp:app",
             "pyfleet_app_health_path": "/healthz",
             "pyfleet_pool_size": 2,
-            "pyfleet_pool_port_base": 38100,
-            "pyfleet_http_port": PYFLEET_PORT,
+            "pyfleet_pool_port_base": port_base,
+            "pyfleet_http_port": port,
             "pyfleet_image_builder_base": "pyfleet/python-builder:bookworm",
             "pyfleet_image_runtime_base": "pyfleet/python-runtime:bookworm",
             "pyfleet_frontend_image": "pyfleet/nginx:bookworm",
             "pyfleet_image_extra_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
+            **extra,
         }}}))
     return str(path)
 
@@ -144,11 +147,16 @@ def main():
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         inv = inventory(tmp)
+        caddy = inventory(tmp, "benchcaddy", CADDY_PORT, 38300, pyfleet_frontend_kind="caddy",
+                          pyfleet_frontend_image="pyfleet/caddy:bookworm")
         try:
             playbook(inv, "deploy.yml")
-            image = sh("docker", "inspect", "-f", "{{.Config.Image}}", f"{APP}-1").stdout.strip()
+            playbook(caddy, "deploy.yml")
+            image = sh("docker", "ps", "--format", "{{.Image}}", "--filter", f"label=pyfleet.app={APP}",
+                       "--filter", "label=pyfleet.member=1").stdout.split()[0]
             start_seeds(image, tmp)
-            urls = {"pyfleet": f"http://127.0.0.1:{PYFLEET_PORT}/", "seeds": f"http://127.0.0.1:{SEEDS_PORT}/"}
+            urls = {"pyfleet": f"http://127.0.0.1:{PYFLEET_PORT}/", "caddy": f"http://127.0.0.1:{CADDY_PORT}/",
+                    "seeds": f"http://127.0.0.1:{SEEDS_PORT}/"}
             for url in urls.values():
                 wrk(url, 2, args.connections)  # warm up
             rounds = {name: [] for name in urls}
@@ -158,12 +166,15 @@ def main():
         finally:
             stop_seeds()
             playbook(inv, "playbooks/teardown.yml")
+            playbook(caddy, "playbooks/teardown.yml")
     summary = {}
     for name, runs in rounds.items():
         median = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
         summary[name] = {**median, "rps_all": [r["rps"] for r in runs]}
     ratio = {"throughput_x": round(summary["pyfleet"]["rps"] / summary["seeds"]["rps"], 2),
-             "p99_x": round(summary["pyfleet"]["p99_ms"] / summary["seeds"]["p99_ms"], 2)}
+             "p99_x": round(summary["pyfleet"]["p99_ms"] / summary["seeds"]["p99_ms"], 2),
+             "caddy_throughput_x": round(summary["caddy"]["rps"] / summary["seeds"]["rps"], 2),
+             "caddy_p99_x": round(summary["caddy"]["p99_ms"] / summary["seeds"]["p99_ms"], 2)}
     report = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
               "wrk": f"-t2 -c{args.connections} -d{args.duration}s", "stacks": summary, "ratio": ratio}
     (RESULTS / "stack.json").write_text(json.dumps(report, indent=2))
@@ -176,7 +187,8 @@ def main():
     print("|---|---:|---:|---:|---:|")
     for name, row in summary.items():
         print(f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['non_2xx']} |")
-    print(f"\nthroughput {ratio['throughput_x']}x the seeds', p99 {ratio['p99_x']}x theirs")
+    print(f"\nnginx stack: throughput {ratio['throughput_x']}x the seeds', p99 {ratio['p99_x']}x theirs")
+    print(f"caddy stack: throughput {ratio['caddy_throughput_x']}x the seeds', p99 {ratio['caddy_p99_x']}x theirs")
 
 
 if __name__ == "__main__":

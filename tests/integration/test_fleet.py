@@ -291,6 +291,27 @@ def test_pool_members_stop_gracefully(fleet):
         on("pfh3", "start", name)
 
 
+def test_caddy_frontend_balances_over_https_across_hosts(fleet, tmp_path):
+    import ssl
+    import urllib.request
+
+    caddy = deploy(fleet["tmp"], ["pfh2", "pfh3"], extra={
+        "pyfleet_frontend_kind": "caddy", "pyfleet_frontend_image": "pyfleet/caddy:bookworm",
+        "pyfleet_frontend_tls": "internal", "pyfleet_https_port": 8443,
+        "pyfleet_frontend_ca_dir": str(tmp_path / "ca")})
+    assert caddy.rc == 0, caddy.output[-5000:]
+    context = ssl.create_default_context(cafile=str(tmp_path / "ca" / "pfh1.crt"))
+    seen = {}
+    for _ in range(40):
+        with urllib.request.urlopen("https://10.88.0.11:8443/", context=context, timeout=10) as resp:
+            name = re.search(r"This is (\S+)", resp.read().decode()).group(1)
+            seen[name] = seen.get(name, 0) + 1
+    assert set(seen) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}, seen
+    assert all(8 <= v <= 12 for v in seen.values()), seen
+    # the pool now speaks HTTP to Caddy
+    assert "http11-socket" in on("pfh2", "exec", member("pfh2", 1), "cat", "/etc/pyfleet/uwsgi.ini")
+
+
 def test_fleet_down_leaves_the_machine_as_found(fleet):
     subprocess.run([FLEET, "down"], check=True, capture_output=True, timeout=600)
     assert "pfh" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout

@@ -1,0 +1,68 @@
+"""The Caddy frontend on this machine's engine, beyond the Molecule scenario: a Caddyfile Caddy
+rejects never goes live, and HTTPS verified with the fetched CA reaches every member."""
+import http.client
+import pathlib
+import re
+import ssl
+import urllib.request
+
+import pytest
+
+from conftest import ROOT
+
+APP = "itcaddy"
+HTTP_PORT, HTTPS_PORT = 28081, 28443
+VARS = {
+    "pyfleet_app_name": APP,
+    "pyfleet_app_src": str(ROOT / "examples" / "hello"),
+    "pyfleet_app_module": "webapp:app",
+    "pyfleet_app_health_path": "/healthz",
+    "pyfleet_pool_size": 2,
+    "pyfleet_pool_port_base": 28300,
+    "pyfleet_http_port": HTTP_PORT,
+    "pyfleet_https_port": HTTPS_PORT,
+    "pyfleet_frontend_kind": "caddy",
+    "pyfleet_frontend_tls": "internal",
+    "pyfleet_frontend_image": "pyfleet/caddy:bookworm",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(deploy, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("caddy")
+    app_vars = {**VARS, "pyfleet_frontend_ca_dir": str(tmp / "ca")}
+    first = deploy(tmp, app_vars)
+    assert first.rc == 0, first.output[-4000:]
+    return {"tmp": tmp, "vars": app_vars, "deploy": deploy, "ca": tmp / "ca" / "localhost.crt"}
+
+
+def https_names(ca, count=12):
+    context = ssl.create_default_context(cafile=str(ca))
+    names = []
+    for _ in range(count):
+        with urllib.request.urlopen(f"https://127.0.0.1:{HTTPS_PORT}/", context=context, timeout=10) as resp:
+            assert resp.status == 200
+            names.append(re.search(r"This is (\S+)", resp.read().decode()).group(1))
+    return names
+
+
+def test_https_with_the_fetched_ca_reaches_every_member(stack):
+    assert stack["ca"].read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert set(https_names(stack["ca"])) == {f"{APP}-1.localhost", f"{APP}-2.localhost"}
+    conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=10)
+    conn.request("GET", "/x?y=1")
+    resp = conn.getresponse()
+    assert resp.status == 308 and resp.getheader("Location") == f"https://127.0.0.1:{HTTPS_PORT}/x?y=1"
+
+
+def test_rejected_caddyfile_leaves_the_running_one(stack, tmp_path):
+    broken = tmp_path / "Caddyfile.j2"
+    shipped = (ROOT / "templates" / "Caddyfile.j2").read_text()
+    broken.write_text(shipped.replace("\tlb_try_interval 250ms", "\tlb_try_interval 250ms\n\tno_such_subdirective on"))
+    live = pathlib.Path(f"/etc/pyfleet/{APP}/frontend/Caddyfile")
+    before = live.read_text()
+    result = stack["deploy"](stack["tmp"], {**stack["vars"], "pyfleet_frontend_caddy_template": str(broken)})
+    assert result.rc != 0
+    assert "caddy rejected the rendered config" in result.output and "no_such_subdirective" in result.output
+    assert live.read_text() == before
+    assert set(https_names(stack["ca"], 6)) == {f"{APP}-1.localhost", f"{APP}-2.localhost"}
