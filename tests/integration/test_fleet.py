@@ -266,9 +266,9 @@ def test_failed_batch_puts_every_moved_host_back(fleet, tmp_path):
     (broken / "webapp.py").write_text(source.replace('@app.get("/healthz")\ndef healthz():', '@app.get("/healthz-old")\ndef healthz():'))
     with Load() as load:
         three = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=broken,
-                       extra={"pyfleet_rollout_batch": 1, "pyfleet_pool_healthy_timeout": 25})
+                       extra={"pyfleet_rollout_batch": 1, "pyfleet_pool_healthy_timeout": 60})
     assert three.rc != 0
-    assert "back on their previous version" in three.output
+    assert "The hosts it had moved (pfh2, pfh3) are back on their previous version" in three.output, three.output[-4000:]
     assert "pfh3" in three.output and "database unreachable" in three.output, three.output[-4000:]
     assert load.failures() == {}, load.outcomes
     bodies = [http(FRONTEND + "/")[2] for _ in range(20)]
@@ -291,6 +291,44 @@ def test_pool_members_stop_gracefully(fleet):
         on("pfh3", "start", name)
 
 
+def test_a_post_is_never_executed_twice_while_a_host_goes_down(fleet, tmp_path):
+    import concurrent.futures
+
+    app = app_version(tmp_path, "Hello, once!", extra=(
+        "\n\n@app.post('/once')\n"
+        "def once():\n"
+        "    from flask import request\n"
+        "    print('EXECUTED', request.headers.get('X-Request-Id'), flush=True)\n"
+        "    return 'ok\\n'\n"))
+    result = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app)
+    assert result.rc == 0, result.output[-5000:]
+    down = [member("pfh2", 1), member("pfh2", 2)]
+
+    def post(number):
+        if number == 150:
+            on("pfh2", "stop", "-t", "20", *down)
+        return http(FRONTEND + "/once", method="POST", data=b"x", headers={"X-Request-Id": f"r{number}"}, timeout=30)[0]
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            statuses = dict(zip(range(400), pool.map(post, range(400))))
+        gets = [http(FRONTEND + "/")[0] for _ in range(40)]
+    finally:
+        on("pfh2", "start", *down)
+    executed = {}
+    for host in ("pfh2", "pfh3"):
+        for index in (1, 2):
+            name = down[index - 1] if host == "pfh2" else member(host, index)
+            logs = subprocess.run(["docker", "-H", f"unix://{STATE}/hosts/{host}/docker.sock", "logs", name],
+                                  capture_output=True, text=True).stdout
+            for request_id in re.findall(r"^EXECUTED (r\d+)$", logs, re.M):
+                executed[request_id] = executed.get(request_id, 0) + 1
+    assert gets == [200] * 40
+    assert max(executed.values()) == 1, {k: v for k, v in executed.items() if v > 1}
+    assert all(executed.get(f"r{n}") == 1 for n, status in statuses.items() if status == 200)
+    print("POST outcomes while a host went down:", {s: list(statuses.values()).count(s) for s in set(statuses.values())})
+
+
 def test_caddy_frontend_balances_over_https_across_hosts(fleet, tmp_path):
     import ssl
     import urllib.request
@@ -298,7 +336,9 @@ def test_caddy_frontend_balances_over_https_across_hosts(fleet, tmp_path):
     caddy = deploy(fleet["tmp"], ["pfh2", "pfh3"], extra={
         "pyfleet_frontend_kind": "caddy", "pyfleet_frontend_image": "pyfleet/caddy:bookworm",
         "pyfleet_frontend_tls": "internal", "pyfleet_https_port": 8443,
-        "pyfleet_frontend_ca_dir": str(tmp_path / "ca")})
+        "pyfleet_frontend_ca_dir": str(tmp_path / "ca"),
+        # the pool changes protocol with the frontend kind: every host moves in one batch
+        "pyfleet_rollout_batch": "100%"})
     assert caddy.rc == 0, caddy.output[-5000:]
     context = ssl.create_default_context(cafile=str(tmp_path / "ca" / "pfh1.crt"))
     seen = {}
