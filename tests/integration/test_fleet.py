@@ -319,12 +319,14 @@ def test_a_post_is_never_executed_twice_while_a_host_goes_down(fleet, tmp_path):
     for host in ("pfh2", "pfh3"):
         for index in (1, 2):
             name = down[index - 1] if host == "pfh2" else member(host, index)
-            logs = subprocess.run(["docker", "-H", f"unix://{STATE}/hosts/{host}/docker.sock", "logs", name],
-                                  capture_output=True, text=True).stdout
+            proc = subprocess.run(["docker", "-H", f"unix://{STATE}/hosts/{host}/docker.sock", "logs", name],
+                                  capture_output=True, text=True)
+            logs = proc.stdout + proc.stderr
             for request_id in re.findall(r"^EXECUTED (r\d+)$", logs, re.M):
                 executed[request_id] = executed.get(request_id, 0) + 1
     assert gets == [200] * 40
-    assert max(executed.values()) == 1, {k: v for k, v in executed.items() if v > 1}
+    assert list(statuses.values()).count(200) > 300, statuses
+    assert executed and max(executed.values()) == 1, {k: v for k, v in executed.items() if v > 1}
     assert all(executed.get(f"r{n}") == 1 for n, status in statuses.items() if status == 200)
     print("POST outcomes while a host went down:", {s: list(statuses.values()).count(s) for s in set(statuses.values())})
 
