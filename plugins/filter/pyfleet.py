@@ -272,6 +272,14 @@ def health_report(results):
     return lines
 
 
+def pool_protocol(setting, frontend_kinds):
+    """The protocol between frontends and pool: ``setting`` when given, else http when any
+    frontend is Caddy (it has no uwsgi transport), else uwsgi."""
+    if setting:
+        return setting
+    return "http" if "caddy" in list(frontend_kinds or []) else "uwsgi"
+
+
 def rollout_batches(hosts, batch):
     """Split the pool hosts into rollout batches of ``batch`` hosts, or ``"N%"`` of them."""
     hosts = list(hosts or [])
@@ -311,4 +319,5 @@ class FilterModule:
             "pool_plan": pool_plan,
             "health_report": health_report,
             "rollout_batches": rollout_batches,
+            "pool_protocol": pool_protocol,
         }

@@ -172,3 +172,9 @@ def test_rollout_batches(batch, sizes):
 def test_rollout_batches_refuses_nonsense(batch):
     with pytest.raises(AnsibleFilterError, match="pyfleet_rollout_batch"):
         f.rollout_batches(["a"], batch)
+
+
+def test_pool_protocol_follows_the_frontends_unless_set():
+    assert f.pool_protocol("", ["nginx", "nginx"]) == "uwsgi"
+    assert f.pool_protocol("", ["nginx", "caddy"]) == "http"
+    assert f.pool_protocol("uwsgi", ["caddy"]) == "uwsgi"
