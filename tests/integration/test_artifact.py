@@ -20,7 +20,13 @@ def run(*cmd, cwd, env=None, timeout=900):
 
 
 def test_tarball_installs_and_deploys_from_outside_the_repo(tmp_path):
-    run(str(VENV / "ansible-galaxy"), "collection", "build", str(ROOT), "--output-path", str(tmp_path), cwd=tmp_path)
+    # a user's shell: none of the repository's Ansible settings (ANSIBLE_CONFIG points at the
+    # repository's collections path, where this collection is already "installed" as a link)
+    collections = tmp_path / "collections"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1", PATH=f"{VENV}:{env['PATH']}")
+    run(str(VENV / "ansible-galaxy"), "collection", "build", str(ROOT), "--output-path", str(tmp_path), cwd=tmp_path,
+        env=env)
     version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
     tarball = tmp_path / f"pyfleet-wsgi-{version}.tar.gz"
     names = tarfile.open(tarball).getnames()
@@ -30,9 +36,9 @@ def test_tarball_installs_and_deploys_from_outside_the_repo(tmp_path):
                    "plugins/action/image_ship.py", "meta/runtime.yml"):
         assert wanted in names, wanted
 
-    collections = tmp_path / "collections"
-    run(str(VENV / "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(collections), str(tarball),
-        cwd=tmp_path)
+    install = run(str(VENV / "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(collections),
+                  str(tarball), cwd=tmp_path, env=env)
+    assert (collections / "ansible_collections" / "pyfleet" / "wsgi" / "MANIFEST.json").is_file(), install.stdout
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {
         "children": {"pyfleet_pool": {"hosts": {"localhost": {}}}, "pyfleet_frontends": {"hosts": {"localhost": {}}}},
@@ -50,8 +56,6 @@ def test_tarball_installs_and_deploys_from_outside_the_repo(tmp_path):
             "pyfleet_frontend_image": "pyfleet/nginx:bookworm",
             "pyfleet_image_extra_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
         }}}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1", PATH=f"{VENV}:{env['PATH']}")
     try:
         run(str(VENV / "ansible-playbook"), "-i", str(inventory), "pyfleet.wsgi.deploy", cwd=tmp_path, env=env)
         status, _, body = http(f"http://127.0.0.1:{PORT}/")
