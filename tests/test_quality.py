@@ -1,4 +1,5 @@
-"""Quality gates: generated docs and specs in sync, yamllint and ansible-lint (production) clean."""
+"""Quality gates: generated docs and specs in sync, yamllint, ansible-lint (production) and
+ansible-test sanity clean."""
 import os
 import subprocess
 import sys
@@ -42,3 +43,10 @@ def test_ansible_lint_production_profile():
     proc = run(str(BIN / "ansible-lint"), "--profile", "production", "--nocolor")
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     assert "Profile 'production' was required, and it passed" in proc.stdout + proc.stderr
+
+
+def test_ansible_test_sanity_on_the_plugins():
+    proc = run(str(ROOT / "scripts" / "sanity"))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert 'Running sanity test "validate-modules"' in out and 'Running sanity test "pylint"' in out

@@ -93,17 +93,17 @@ def pool_plan(slot_a, slot_b, states, spec, label="pyfleet.spec"):
             member = dict(kept[0][0], digest=kept[0][2])
             plan["members"].append(member)
             plan["current"].append(member)
-            plan["retire"].extend(m["name"] for m, st, _ in pair if st and m["name"] != member["name"])
+            plan["retire"].extend(m["name"] for m, st, _digest in pair if st and m["name"] != member["name"])
             continue
         serving = current[0] if current else None
-        new_member, _, digest = pair[1] if serving and serving[0]["slot"] == 0 else pair[0]
+        new_member, _state, digest = pair[1] if serving and serving[0]["slot"] == 0 else pair[0]
         new_member = dict(new_member, digest=digest)
         plan["start"].append(new_member)
         plan["members"].append(new_member)
         if serving:
             plan["current"].append(dict(serving[0], digest=serving[1]["labels"].get(label, "")))
             plan["retire"].append(serving[0]["name"])
-        plan["stale"].extend(m["name"] for m, st, _ in pair
+        plan["stale"].extend(m["name"] for m, st, _digest in pair
                              if st and m["name"] != new_member["name"] and not (serving and m["name"] == serving[0]["name"]))
     plan["retire"].extend(sorted(name for name in states if name not in wanted))
     return plan

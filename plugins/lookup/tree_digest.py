@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: tree_digest
-author: pyfleet maintainers
+author: pyfleet maintainers (@pyfleet)
 short_description: SHA-256 digest of a directory tree's content on the controller
 description:
   - Hashes every file below each given directory (relative path, executable bit, content), in

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: http_probe
-author: pyfleet maintainers
+author: pyfleet maintainers (@pyfleet)
 short_description: Send a bounded series of HTTP requests and count who answered
 description:
   - Sends O(count) requests to O(url), one connection each, and returns how many got each
@@ -61,8 +61,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Probing changes nothing, so it runs in check mode too.
   diff_mode:
     support: none
+    description: There is nothing to show a difference of.
 """
 
 EXAMPLES = r"""
@@ -132,7 +134,7 @@ def probe(url, count, method="GET", body=None, headers=None, member_header="X-Py
     failed = sent = 0
     started = time.monotonic()
     payload = body.encode("utf-8") if body is not None else None
-    for _ in range(count):
+    for _attempt in range(count):
         if time.monotonic() - started > deadline:
             break
         sent += 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: image_ship
-author: pyfleet maintainers
+author: pyfleet maintainers (@pyfleet)
 short_description: Copy an image archive from the controller and load it into the host's engine
 description:
   - Copies O(src), an archive written by M(community.docker.docker_image_export) on the
@@ -82,11 +82,3 @@ src:
   returned: always
   type: str
 """
-
-
-def main():
-    raise SystemExit("image_ship runs as an action plugin on the controller")
-
-
-if __name__ == "__main__":
-    main()
