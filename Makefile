@@ -4,7 +4,7 @@ VENV := .venv/bin
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: bootstrap demo test lint unit integration molecule bench docs clean
+.PHONY: bootstrap demo test lint unit integration molecule bench plots docs clean
 
 bootstrap:
 	scripts/bootstrap
@@ -25,6 +25,9 @@ test: bootstrap
 
 bench: bootstrap
 	python bench/run.py
+
+plots:
+	$(VENV)/python bench/plot.py
 
 docs:
 	python scripts/specgen.py

@@ -11,7 +11,8 @@ Each stack is measured `--rounds` times, alternating; the median round is report
 
   bench/run.py [--duration 10] [--connections 32] [--rounds 3]
 
-Writes bench/results/stack.json and .csv; prints a table with the ratios.
+Writes bench/results/stack.json and docs/bench/stack.csv, redraws docs/bench/*.png (bench/plot.py)
+and prints a table with the ratios.
 """
 import argparse
 import csv
@@ -27,6 +28,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+DOCS = ROOT / "docs" / "bench"
 APP = "benchhello"
 PYFLEET_PORT = 38080
 SEEDS_PORT = 38081
@@ -178,7 +180,8 @@ def main():
     report = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
               "wrk": f"-t2 -c{args.connections} -d{args.duration}s", "stacks": summary, "ratio": ratio}
     (RESULTS / "stack.json").write_text(json.dumps(report, indent=2))
-    with open(RESULTS / "stack.csv", "w", newline="") as handle:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    with open(DOCS / "stack.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["stack", "rps", "p50_ms", "p99_ms", "non_2xx"])
         for name, row in summary.items():
@@ -189,6 +192,7 @@ def main():
         print(f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['non_2xx']} |")
     print(f"\nnginx stack: throughput {ratio['throughput_x']}x the seeds', p99 {ratio['p99_x']}x theirs")
     print(f"caddy stack: throughput {ratio['caddy_throughput_x']}x the seeds', p99 {ratio['caddy_p99_x']}x theirs")
+    subprocess.run([sys.executable, str(ROOT / "bench" / "plot.py")], check=True)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ figures separate that from the deployer's own cost:
 
   bench/scale.py [--hosts 1,3,6] [--strategies archive,registry,build_on_host]
 
-Writes bench/results/scale.json and .csv and prints a table.
+Writes bench/results/scale.json, docs/bench/scale.csv and rollouts.csv, redraws
+docs/bench/*.png (bench/plot.py) and prints a table.
 """
 import argparse
 import csv
@@ -40,6 +41,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+DOCS = ROOT / "docs" / "bench"
 STATE = pathlib.Path("/var/lib/pyfleet-fleet")
 APP = "scalebench"
 
@@ -209,10 +211,18 @@ def main():
             rows.append(row)
             print(json.dumps(row), flush=True)
     (RESULTS / "scale.json").write_text(json.dumps(rows, indent=2))
-    with open(RESULTS / "scale.csv", "w", newline="") as handle:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    with open(DOCS / "scale.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=[k for k in rows[0] if k != "rollouts"])
         writer.writeheader()
         writer.writerows({k: v for k, v in r.items() if k != "rollouts"} for r in rows)
+    with open(DOCS / "rollouts.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["strategy", "pool_hosts", "batch", "rollout_s", "ok_requests", "failed_requests"])
+        for r in rows:
+            for batch, o in r["rollouts"].items():
+                writer.writerow([r["strategy"], r["pool_hosts"], batch, o["s"], o["ok_requests"], o["failed_requests"]])
+    subprocess.run([sys.executable, str(ROOT / "bench" / "plot.py")], check=True)
     print("| strategy | pool hosts | floor s | cold s | of which distribute s | no-op s (controller CPU s) "
           "| no-op changed | rollout s | builds (controller / hosts) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")

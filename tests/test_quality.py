@@ -50,3 +50,14 @@ def test_ansible_test_sanity_on_the_plugins():
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     assert 'Running sanity test "validate-modules"' in out and 'Running sanity test "pylint"' in out
+
+
+def test_benchmark_charts_are_redrawn_from_the_committed_csv(tmp_path):
+    proc = run(str(BIN / "python"), str(ROOT / "bench" / "plot.py"), "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in ("stack.png", "scale.png"):
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 10000, name
+        # the committed chart is what the committed CSV draws (same size within a few %)
+        committed = (ROOT / "docs" / "bench" / name).stat().st_size
+        assert abs(len(data) - committed) / committed < 0.05, name

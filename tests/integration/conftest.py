@@ -36,12 +36,13 @@ class Result:
         raise AssertionError("no PLAY RECAP in output:\n" + self.output[-3000:])
 
 
-def run_playbook(tmp_path, playbook, app_vars, extra_vars=None, timeout=900):
+def run_playbook(tmp_path, playbook, app_vars, extra_vars=None, timeout=900, groups=(), check_diff=False):
+    """Run a playbook with localhost in pyfleet_pool, pyfleet_frontends and ``groups``."""
     inventory = {
         "all": {
             "children": {
-                "pyfleet_pool": {"hosts": {"localhost": {}}},
-                "pyfleet_frontends": {"hosts": {"localhost": {}}},
+                group: {"hosts": {"localhost": {}}}
+                for group in ("pyfleet_pool", "pyfleet_frontends", *groups)
             },
             "vars": {**LOCAL_VARS, **app_vars},
         }
@@ -51,6 +52,8 @@ def run_playbook(tmp_path, playbook, app_vars, extra_vars=None, timeout=900):
     cmd = [ANSIBLE_PLAYBOOK, "-i", str(inv), str(ROOT / playbook)]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
+    if check_diff:
+        cmd += ["--check", "--diff"]
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0")
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
@@ -85,6 +88,8 @@ def app_leftovers(app_name):
         found.append("image")
     if pathlib.Path("/etc/pyfleet", app_name).exists():
         found.append("config dir")
+    if docker("volume", "ls", "-q", "--filter", "label=pyfleet.app=" + app_name).stdout.strip():
+        found.append("volumes")
     return found
 
 

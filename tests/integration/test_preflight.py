@@ -34,6 +34,14 @@ CASES = [
     ({"pyfleet_frontend_client_max_body_size": "lots"}, ["pyfleet_frontend_client_max_body_size is \"lots\"", "10m"]),
     ({"pyfleet_app_version": "v 1"}, ["pyfleet_app_version is \"v 1\"", "Docker tag"]),
     ({"pyfleet_image_extra_ca_bundle": "/nonexistent.pem"}, ["pyfleet_image_extra_ca_bundle is \"/nonexistent.pem\""]),
+    ({"pyfleet_accessories": [{"name": "db"}]},
+     ["pyfleet_accessories[0] (postgres) has no password", "add a host to the inventory group pyfleet_accessories"]),
+    ({"pyfleet_accessories": [{"name": "db", "kind": "mongo", "password": "x"}]}, ["pyfleet_accessories[0].kind is 'mongo'"]),
+    ({"pyfleet_app_env_file": "/nonexistent/prod.env"}, ["pyfleet_app_env_file is \"/nonexistent/prod.env\", which is not a file"]),
+    ({"pyfleet_app_env_file": str(ROOT / "tests" / "apps" / "bad.env")}, ["bad.env line 2 is not KEY=VALUE"]),
+    ({"pyfleet_app_wait_for": ["db.internal"]}, ["pyfleet_app_wait_for has [\"db.internal\"]", "host:port"]),
+    ({"pyfleet_app_dependencies": "poetry"}, ["pyfleet_app_dependencies is \"poetry\"", "lacks pyproject.toml and poetry.lock"]),
+    ({"pyfleet_app_dependencies": "conda"}, ["pyfleet_app_dependencies", "conda", "uv, poetry, pipfile"]),
 ]
 
 
