@@ -20,6 +20,12 @@ def config_upstreams(text):
     return list(dict.fromkeys(found))
 
 
+def running_members(containers):
+    """The running pool members among docker_host_info's containers."""
+    return [c for c in containers or [] if c.get("State") == "running"
+            and (c.get("Labels") or {}).get("pyfleet.role") == "pool"]
+
+
 def status_rows(containers, stats_results=()):
     """One row per container: name, role, version, state, and uWSGI's counters for members."""
     counters = {}
@@ -63,5 +69,6 @@ class FilterModule:
         return {
             "config_upstreams": config_upstreams,
             "status_rows": status_rows,
+            "running_members": running_members,
             "status_table": status_table,
         }

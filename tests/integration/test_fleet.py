@@ -266,7 +266,7 @@ def test_failed_batch_puts_every_moved_host_back(fleet, tmp_path):
     (broken / "webapp.py").write_text(source.replace('@app.get("/healthz")\ndef healthz():', '@app.get("/healthz-old")\ndef healthz():'))
     with Load() as load:
         three = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=broken,
-                       extra={"pyfleet_rollout_batch": 1, "pyfleet_pool_healthy_timeout": 60})
+                       extra={"pyfleet_rollout_batch": 1, "pyfleet_pool_healthy_timeout": 30})
     assert three.rc != 0
     assert "The hosts it had moved (pfh2, pfh3) are back on their previous version" in three.output, three.output[-4000:]
     assert "pfh3" in three.output and "database unreachable" in three.output, three.output[-4000:]

@@ -68,7 +68,7 @@ def test_deploys_with_the_database_the_env_file_and_one_release(notes):
 
 def test_a_failing_release_command_stops_the_deploy_and_the_running_version_serves(notes, tmp_path):
     assert get("/notes")[0] == 200
-    status, body = http(f"http://127.0.0.1:{PORT}/notes", method="POST", data=b"kept")
+    status, _, body = http(f"http://127.0.0.1:{PORT}/notes", method="POST", data=b"kept")
     assert status == 201
     before = serving()
     app = tmp_path / "notes"
