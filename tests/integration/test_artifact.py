@@ -30,7 +30,8 @@ def test_tarball_installs_and_deploys_from_outside_the_repo(tmp_path):
     version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
     tarball = tmp_path / f"pyfleet-wsgi-{version}.tar.gz"
     names = tarfile.open(tarball).getnames()
-    for unwanted in ("tests/", "molecule/", "bench/", ".ci/", "scripts/", ".venv", ".collections"):
+    for unwanted in ("tests/", "molecule/", "bench/", ".ci/", "scripts/", ".venv", ".collections", ".ansible/",
+                     "Makefile"):
         assert not any(n.startswith(unwanted) for n in names), unwanted
     for wanted in ("playbooks/deploy.yml", "roles/pool/tasks/main.yml", "templates/Caddyfile.j2",
                    "plugins/action/image_ship.py", "meta/runtime.yml"):
