@@ -61,3 +61,8 @@ def test_benchmark_charts_are_redrawn_from_the_committed_csv(tmp_path):
         # the committed chart is what the committed CSV draws (same size within a few %)
         committed = (ROOT / "docs" / "bench" / name).stat().st_size
         assert abs(len(data) - committed) / committed < 0.05, name
+
+
+def test_changelog_fragments_are_valid():
+    proc = run(str(BIN / "antsibull-changelog"), "lint")
+    assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
