@@ -57,8 +57,8 @@ def status_table(host, rows, upstreams=None):
         counters = ""
         if row.get("workers") is not None:
             counters = "requests=%s busy=%s/%s" % (row["requests"], row["busy"], row["workers"])
-        lines.append("  %-22s %-10s %-14s %-28s %s" % (row["name"], row["role"], row["version"], row["state"],
-                                                      counters))
+        cells = (row["name"], row["role"], row["version"], row["state"], counters)
+        lines.append("  %-22s %-10s %-14s %-28s %s" % cells)
     for endpoint, state in (upstreams or {}).items():
         lines.append("  upstream %-28s %s" % (endpoint, state))
     return lines

@@ -153,7 +153,8 @@ def members(count=40, base=FRONTEND):
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    subprocess.run([FLEET, "up", "4", "--frontends", "1"], check=True, capture_output=True, timeout=600)
+    up = subprocess.run([FLEET, "up", "4", "--frontends", "1"], capture_output=True, text=True, timeout=900)
+    assert up.returncode == 0, up.stdout + up.stderr
     tmp = tmp_path_factory.mktemp("fleet")
     first = deploy(tmp, ["pfh2", "pfh3"])
     assert first.rc == 0, first.output[-5000:]
