@@ -40,7 +40,7 @@ def on(host, *args, check=True):
     return proc.stdout.strip()
 
 
-def deploy(tmp_path, pool, extra=None, app_src=None):
+def deploy(tmp_path, pool, extra=None, app_src=None, args=()):
     inventory = {"all": {
         "hosts": {h: {"ansible_host": a} for h, a in HOSTS.items()},
         "children": {"pyfleet_frontends": {"hosts": {"pfh1": {}}},
@@ -58,7 +58,7 @@ def deploy(tmp_path, pool, extra=None, app_src=None):
     inv.write_text(yaml.safe_dump(inventory))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inv),
-                           str(ROOT / "deploy.yml")], cwd=ROOT, env=env, capture_output=True,
+                           str(ROOT / "deploy.yml"), *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=1200)
     return Result(proc)
 
@@ -169,6 +169,26 @@ def test_deploy_balances_across_hosts_and_reruns_unchanged(fleet):
     again = deploy(fleet["tmp"], ["pfh2", "pfh3"])
     assert again.rc == 0, again.output[-4000:]
     assert {h: r["changed"] for h, r in recaps(again).items()} == {"localhost": 0, "pfh1": 0, "pfh2": 0, "pfh3": 0}
+
+
+def test_a_dry_run_on_the_fleet_shows_the_change_and_changes_nothing(fleet):
+    def state():
+        return {h: sorted(on(h, "ps", "-a", "--format", "{{.Names}} {{.ID}}").split("\n")) for h in ("pfh1", "pfh2", "pfh3")}
+
+    conf = f"/etc/pyfleet/{APP}/frontend/nginx.conf"
+    before, before_conf = state(), subprocess.run(
+        ["ssh", "-i", str(STATE / "id_ed25519"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "root@10.88.0.11", "cat", conf], capture_output=True, text=True, timeout=60).stdout
+    dry = deploy(fleet["tmp"], ["pfh2", "pfh3"], extra={"pyfleet_pool_size": 3}, args=("--check", "--diff"))
+    assert dry.rc == 0, dry.output[-4000:]
+    for host in ("pfh2", "pfh3"):
+        assert f"would start {APP}-3 from" in dry.output and re.search(rf"\+\s+server \S+ .*# {APP}-3 on {host}", dry.output)
+    after_conf = subprocess.run(
+        ["ssh", "-i", str(STATE / "id_ed25519"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "root@10.88.0.11", "cat", conf], capture_output=True, text=True, timeout=60).stdout
+    assert before_conf and after_conf == before_conf
+    assert state() == before
+    assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
 
 
 def test_each_version_is_built_once_and_shipped(fleet):
