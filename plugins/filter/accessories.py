@@ -133,13 +133,13 @@ def accessories(items, app_name, groups, hostvars, postgres_image="postgres:16")
                             **item.get("env", {})),
                 "healthcheck": ["CMD", "pg_isready", "-q", "-h", "127.0.0.1", "-U", user, "-d", database],
                 "stop_signal": "SIGINT",
-                "fields": {"user": user, "password": password, "database": database},
-                "default_app_env": {
-                    "DATABASE_URL": "postgresql://{user_q}:{password_q}@{host}:{port}/{database}",
-                    "PGHOST": "{host}", "PGPORT": "{port}", "PGUSER": "{user}", "PGPASSWORD": "{password}",
-                    "PGDATABASE": "{database}",
-                },
             })
+            fields = {"user": user, "password": password, "database": database}
+            default_app_env = {
+                "DATABASE_URL": "postgresql://{user_q}:{password_q}@{host}:{port}/{database}",
+                "PGHOST": "{host}", "PGPORT": "{port}", "PGUSER": "{user}", "PGPASSWORD": "{password}",
+                "PGDATABASE": "{database}",
+            }
         else:
             spec.update({
                 "image": item.get("image", ""),
@@ -148,15 +148,13 @@ def accessories(items, app_name, groups, hostvars, postgres_image="postgres:16")
                 "env": dict(item.get("env", {})),
                 "healthcheck": item.get("healthcheck", []),
                 "stop_signal": item.get("stop_signal", ""),
-                "fields": {},
-                "default_app_env": {},
             })
+            fields, default_app_env = {}, {}
         spec["port"] = int(item.get("host_port") or spec["container_port"])
         target, target_port = (container, spec["container_port"]) if local else (address, spec["port"])
-        fields = dict(spec.pop("fields"), host=target, port=target_port)
+        fields.update(host=target, port=target_port)
         fields.update({k + "_q": quote(str(v), safe="") for k, v in list(fields.items())})
-        template = item.get("app_env", spec.pop("default_app_env"))
-        spec["app_env"] = {k: str(v).format(**fields) for k, v in template.items()}
+        spec["app_env"] = {k: str(v).format(**fields) for k, v in item.get("app_env", default_app_env).items()}
         spec["target"] = target
         spec["target_port"] = target_port
         spec["wait_target"] = "%s=%s:%d" % (name, target, target_port)
