@@ -300,6 +300,31 @@ def test_failed_batch_puts_every_moved_host_back(fleet, tmp_path):
         assert len(images) == 2 and len(set(images)) == 1, (host, images)
 
 
+def test_requests_failing_through_the_frontend_stop_the_rollout_and_go_back(fleet, tmp_path):
+    # Healthy on its own socket, refused behind the proxy (as with a host allowlist): the
+    # check through the frontend after the first batch fails, so the second never starts.
+    before = {h: set(on(h, "ps", "-a", "--format", "{{.Image}}", "--filter", f"label=pyfleet.app={APP}").split())
+              for h in ("pfh2", "pfh3")}
+    picky = app_version(tmp_path, "Hello, picky!", extra=(
+        "\n\n@app.before_request\n"
+        "def refuse_proxied():\n"
+        "    from flask import request\n"
+        "    if request.headers.get('X-Forwarded-For'):\n"
+        "        return 'host not allowed\\n', 400\n"))
+    result = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=picky, extra={"pyfleet_rollout_batch": 1})
+    assert result.rc != 0
+    assert re.search(r"Through \S+ on pfh1: \d+ of \d+ requests failed", result.output), result.output[-4000:]
+    assert "The hosts it had moved (pfh2) are back on their previous version" in result.output, result.output[-4000:]
+    second_batch = re.findall(r"TASK \[Start the new members on pfh3\] \*+\n(.*?)\n\n", result.output, re.S)
+    assert not any("included:" in lines for lines in second_batch), second_batch
+    for host in ("pfh2", "pfh3"):
+        now = set(on(host, "ps", "-a", "--format", "{{.Image}}", "--filter", f"label=pyfleet.app={APP}").split())
+        assert now == before[host], (host, before[host], now)
+    bodies = [http(FRONTEND + "/")[2] for _ in range(20)]
+    assert not any(b.startswith("Hello, picky!") or b.startswith("host not allowed") for b in bodies), set(bodies)
+    assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
+
+
 def test_pool_members_stop_gracefully(fleet):
     name = member("pfh3", 1)
     started = time.monotonic()

@@ -128,3 +128,23 @@ def test_rollback_returns_to_the_previous_version_and_back(first, app_vars, tmp_
     assert missing.rc != 0
     assert f"pyfleet_rollback_to is \"000000000000\", but {APP}:000000000000 is not on localhost" in missing.output
     assert current_image() == new
+
+
+def test_rollback_skips_a_version_whose_rollout_failed(deploy, first, app_dir, app_vars, tmp_path):
+    from conftest import run_playbook
+
+    old, new = VERSIONS
+    broken = tmp_path / "broken"
+    shutil.copytree(app_dir, broken)
+    main = broken / "service" / "main.py"
+    main.write_text(main.read_text() + "\nraise RuntimeError('this version cannot start')\n")
+    failed = deploy(tmp_path, dict(app_vars, pyfleet_app_src=str(broken)))
+    assert failed.rc != 0 and "this version cannot start" in failed.output, failed.output[-3000:]
+    assert current_image() == new
+    built = docker("images", "--format", "{{.Repository}}:{{.Tag}}", APP).stdout.split()
+    assert len(set(built) - {old, new}) == 1, built  # the failed version's image is on the host
+    # The newest build is the failed one; the version deployed before the running one is old.
+    back = run_playbook(tmp_path, "playbooks/rollback.yml", app_vars)
+    assert back.rc == 0, back.output[-4000:]
+    assert current_image() == old
+    assert all("one from" in http(BASE + "/")[2] for _ in range(6))
