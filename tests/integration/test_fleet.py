@@ -381,12 +381,17 @@ def test_caddy_frontend_balances_over_https_across_hosts(fleet, tmp_path):
     import ssl
     import urllib.request
 
-    caddy = deploy(fleet["tmp"], ["pfh2", "pfh3"], extra={
-        "pyfleet_frontend_kind": "caddy", "pyfleet_frontend_image": "pyfleet/caddy:bookworm",
-        "pyfleet_frontend_tls": "internal", "pyfleet_https_port": 8443,
-        "pyfleet_frontend_ca_dir": str(tmp_path / "ca"),
-        # the pool changes protocol with the frontend kind: every host moves in one batch
-        "pyfleet_rollout_batch": "100%"})
+    switch = {"pyfleet_frontend_kind": "caddy", "pyfleet_frontend_image": "pyfleet/caddy:bookworm",
+              "pyfleet_frontend_tls": "internal", "pyfleet_https_port": 8443,
+              "pyfleet_frontend_ca_dir": str(tmp_path / "ca")}
+    # The pool changes protocol with the frontend kind: in batches, preflight refuses it.
+    batched = deploy(fleet["tmp"], ["pfh2", "pfh3"], extra=switch)
+    assert batched.rc != 0
+    assert ('pyfleet_frontend_kind is "caddy", but the frontend on pfh1 runs nginx' in batched.output
+            and "pyfleet_rollout_batch=100%" in batched.output), batched.output[-3000:]
+    assert on("pfh1", "inspect", "-f", "{{index .Config.Labels \"pyfleet.kind\"}}", f"{APP}-frontend") == "nginx"
+    assert len(members(8)) == 4
+    caddy = deploy(fleet["tmp"], ["pfh2", "pfh3"], extra={**switch, "pyfleet_rollout_batch": "100%"})
     assert caddy.rc == 0, caddy.output[-5000:]
     context = ssl.create_default_context(cafile=str(tmp_path / "ca" / "pfh1.crt"))
     seen = {}
