@@ -148,3 +148,24 @@ def test_rollback_skips_a_version_whose_rollout_failed(deploy, first, app_dir, a
     assert back.rc == 0, back.output[-4000:]
     assert current_image() == old
     assert all("one from" in http(BASE + "/")[2] for _ in range(6))
+
+
+def test_a_rollout_waits_for_the_deploy_lock_another_holds(deploy, first, app_vars, tmp_path):
+    import pathlib
+
+    old, new = VERSIONS
+    assert current_image() == old  # after the rollback above; a deploy would move to new
+    lock = pathlib.Path("/etc/pyfleet") / APP / "deploy.lock"
+    lock.mkdir()
+    (lock / "holder").write_text("ops@elsewhere, rolling out itplain:0123456789ab since 2026-01-01T00:00:00Z\n")
+    refused = deploy(tmp_path, app_vars)
+    assert refused.rc != 0
+    assert f"Another rollout of {APP} holds the deploy lock" in refused.output, refused.output[-3000:]
+    assert "ops@elsewhere, rolling out itplain:0123456789ab" in refused.output
+    assert "pyfleet_pool_lock_expiry=0" in refused.output
+    assert current_image() == old and lock.is_dir()
+    # A lock left behind by an interrupted run is taken over once expired (0: at once).
+    taken = deploy(tmp_path, app_vars, extra_vars={"pyfleet_pool_lock_expiry": 0})
+    assert taken.rc == 0, taken.output[-3000:]
+    assert current_image() == new
+    assert not lock.exists()
