@@ -34,16 +34,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "bench"
 STATE = pathlib.Path("/var/lib/pyfleet-fleet")
 APP = "scalebench"
+sys.path.insert(0, str(ROOT / "tests"))
+from load import Load  # noqa: E402 - the tests' load generator
 
 
 def sh(*cmd, **kw):
@@ -99,46 +98,6 @@ def images_on(host=None):
     return set(out)
 
 
-class Load:
-    """GET / and POST /echo through the frontend from 4 threads until stopped (bounded)."""
-
-    def __init__(self, url="http://10.88.0.11:8080", limit=50000, deadline=900):
-        self.url, self.limit, self.deadline = url, limit, deadline
-        self.outcomes, self.lock, self.done = {}, threading.Lock(), threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(i % 2 == 1,), daemon=True) for i in range(4)]
-
-    def run(self, post):
-        started = time.monotonic()
-        while not self.done.is_set() and time.monotonic() - started < self.deadline:
-            request = urllib.request.Request(self.url + ("/echo" if post else "/"), data=b"x" * 100 if post else None,
-                                             method="POST" if post else "GET")
-            try:
-                with urllib.request.urlopen(request, timeout=15) as resp:
-                    key = resp.status
-            except urllib.error.HTTPError as err:
-                key = err.code
-            except Exception as exc:  # noqa: BLE001 - every failure is an outcome
-                key = type(exc).__name__
-            with self.lock:
-                self.outcomes[key] = self.outcomes.get(key, 0) + 1
-                if sum(self.outcomes.values()) >= self.limit:
-                    return
-
-    def __enter__(self):
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.done.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
-
-    def summary(self):
-        ok = sum(v for k, v in self.outcomes.items() if isinstance(k, int) and 200 <= k < 300)
-        return ok, sum(self.outcomes.values()) - ok
-
-
 def floor(pool, tmp):
     """Seconds to load one base image into every pool host at once over plain ssh."""
     archive = pathlib.Path(tmp) / "floor.tar"
@@ -161,9 +120,10 @@ def floor(pool, tmp):
 
 def rollout_under_load(inv, app, marker):
     (app / "webapp.py").write_text((app / "webapp.py").read_text().replace("Hello", marker, 1))
-    with Load() as load:
+    with Load("http://10.88.0.11:8080", limit=50000, deadline=900) as load:
         took, _, _, cpu = deploy(inv)
-    ok, failed = load.summary()
+    failed = sum(load.failures().values())
+    ok = load.sent - failed
     return took, cpu, ok, failed
 
 

@@ -4,12 +4,11 @@ version, health and uWSGI counters and the frontend's upstreams; scale changes t
 under load without a failed request; logs shows a member's recent lines."""
 import pathlib
 import re
-import threading
-import time
 
 import pytest
 
 from conftest import ROOT, docker, http, run_playbook
+from load import Load
 
 APP = "itday2"
 PORT = 29580
@@ -48,32 +47,6 @@ def members(count=60):
     return seen
 
 
-class Load:
-    """GETs through the frontend from two threads until stopped (at most 20000, 300 s)."""
-
-    def __init__(self):
-        self.stop, self.sent, self.failures = threading.Event(), 0, []
-        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(2)]
-
-    def run(self):
-        started = time.monotonic()
-        while not self.stop.is_set() and self.sent < 20000 and time.monotonic() - started < 300:
-            status, _, _ = http(f"http://127.0.0.1:{PORT}/")
-            self.sent += 1
-            if status != 200:
-                self.failures.append(status)
-
-    def __enter__(self):
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
-
-
 def test_check_diff_shows_the_change_and_changes_nothing(stack):
     before_conf, before = NGINX_CONF.read_text(), containers()
     result = run_playbook(stack, "deploy.yml", VARS, {"pyfleet_frontend_client_max_body_size": "20m",
@@ -102,13 +75,13 @@ def test_status_shows_containers_versions_counters_and_upstreams(stack):
 
 
 def test_scale_up_and_down_under_load_drops_nothing(stack):
-    with Load() as load:
+    with Load(f"http://127.0.0.1:{PORT}", threads=2, post=None, deadline=300) as load:
         up = run_playbook(stack, "playbooks/scale.yml", VARS, {"pyfleet_pool_size": 3})
         assert up.rc == 0, up.output[-4000:]
         assert set(members()) == {f"{APP}-{i}.localhost" for i in (1, 2, 3)}
         down = run_playbook(stack, "playbooks/scale.yml", VARS, {"pyfleet_pool_size": 2})
         assert down.rc == 0, down.output[-4000:]
-    assert load.sent > 50 and load.failures == []
+    assert load.sent > 50 and load.failures() == {}, load.outcomes
     assert set(members()) == {f"{APP}-{i}.localhost" for i in (1, 2)}
     assert f"{APP}-3 " not in " ".join(containers())
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, Result, http
+from load import Load
 
 STATE = pathlib.Path("/var/lib/pyfleet-fleet")
 FLEET = str(ROOT / "scripts" / "fleet")
@@ -95,50 +96,6 @@ def app_version(tmp_path, greeting, extra=""):
     ) + extra
     (app / "webapp.py").write_text(source)
     return app
-
-
-class Load:
-    """GETs and POSTs through the frontend from a few threads until stopped (at most
-    `limit` requests or `deadline` seconds), counting every outcome."""
-
-    def __init__(self, base=FRONTEND, threads=4, limit=20000, deadline=600):
-        import threading
-
-        self.base, self.limit, self.deadline = base, limit, deadline
-        self.outcomes, self.bodies, self.lock = {}, [], threading.Lock()
-        self.stop_event = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True) for i in range(threads)]
-
-    def run(self, number):
-        started = time.monotonic()
-        while not self.stop_event.is_set() and time.monotonic() - started < self.deadline:
-            with self.lock:
-                if sum(self.outcomes.values()) >= self.limit:
-                    return
-            post = number % 2 == 1
-            try:
-                status, _, body = http(self.base + ("/echo" if post else "/"), method="POST" if post else "GET",
-                                       data=b"x" * 100 if post else None, timeout=15)
-            except Exception as exc:  # a dropped connection counts as a failure
-                status, body = type(exc).__name__, ""
-            with self.lock:
-                key = f"{'POST' if post else 'GET'} {status}"
-                self.outcomes[key] = self.outcomes.get(key, 0) + 1
-                if not post:
-                    self.bodies.append(body)
-
-    def __enter__(self):
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop_event.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
-
-    def failures(self):
-        return {k: v for k, v in self.outcomes.items() if not k.endswith((" 200",))}
 
 
 def members(count=40, base=FRONTEND):
@@ -255,7 +212,7 @@ def test_rollout_under_load_drops_no_request(fleet, tmp_path):
 
     one = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app_version(tmp_path, "Hello, one!"))
     assert one.rc == 0, one.output[-5000:]
-    with concurrent.futures.ThreadPoolExecutor(4) as pool, Load() as load:
+    with concurrent.futures.ThreadPoolExecutor(4) as pool, Load(FRONTEND) as load:
         slow = [pool.submit(http, FRONTEND + "/slow?s=4", timeout=30) for _ in range(4)]
         time.sleep(1)  # the slow requests are in flight when the rollout starts
         two = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app_version(tmp_path, "Hello, two!"),
@@ -285,7 +242,7 @@ def test_failed_batch_puts_every_moved_host_back(fleet, tmp_path):
         "    return {'status': 'ok'}\n"))
     source = (broken / "webapp.py").read_text()
     (broken / "webapp.py").write_text(source.replace('@app.get("/healthz")\ndef healthz():', '@app.get("/healthz-old")\ndef healthz():'))
-    with Load() as load:
+    with Load(FRONTEND) as load:
         three = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=broken,
                        extra={"pyfleet_rollout_batch": 1, "pyfleet_pool_healthy_timeout": 30})
     assert three.rc != 0
