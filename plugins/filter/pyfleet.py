@@ -9,6 +9,7 @@ import ipaddress
 import json
 import math
 import re
+import socket
 import zlib
 
 from ansible.errors import AnsibleFilterError
@@ -301,6 +302,51 @@ def rollout_batches(hosts, batch):
     return [hosts[i:i + size] for i in range(0, len(hosts), size)] or [[]]
 
 
+def port_span(ports):
+    """The lowest and highest of `ports` as an iptables range ("8100:8103", or "8100")."""
+    ports = sorted(int(p) for p in ports)
+    if not ports:
+        raise AnsibleFilterError("port_span needs at least one port")
+    return str(ports[0]) if ports[0] == ports[-1] else "%d:%d" % (ports[0], ports[-1])
+
+
+def health_host(explicit="", domain="", server_name="_"):
+    """The Host the health checks send: the explicit one, else the site's domain, else the
+    first of nginx's server names that is a plain name, else "" (uWSGI's "localhost")."""
+    if explicit:
+        return str(explicit)
+    if domain:
+        return str(domain)
+    for name in str(server_name or "").split():
+        if name != "_" and not name.startswith(("*", "~", ".")) and not name.endswith(".*"):
+            return name
+    return ""
+
+
+def source_addresses(hosts):
+    """The IPv4 address each host's connections come from, for the port guards.
+
+    ``hosts`` are hostvars: ``pyfleet_source_address`` when set, else ``ansible_host`` (or the
+    inventory name) when it is an address, else that name resolved on the controller. A name
+    that does not resolve is returned as it is, for the pool's preflight to name.
+    """
+    out = []
+    for host in hosts:
+        name = host.get("inventory_hostname", "?")
+        given = host.get("pyfleet_source_address") or host.get("ansible_host") or name
+        given = str(given).strip("[]")
+        try:
+            address = str(ipaddress.ip_address(given))
+        except ValueError:
+            try:
+                address = socket.getaddrinfo(given, None, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+            except (OSError, IndexError):
+                address = given
+        if address not in out:
+            out.append(address)
+    return out
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -320,4 +366,7 @@ class FilterModule:
             "health_report": health_report,
             "rollout_batches": rollout_batches,
             "pool_protocol": pool_protocol,
+            "port_span": port_span,
+            "source_addresses": source_addresses,
+            "health_host": health_host,
         }

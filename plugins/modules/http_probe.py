@@ -58,6 +58,12 @@ options:
     description: Verify HTTPS certificates.
     type: bool
     default: true
+  host:
+    description:
+      - Host name the requests name (the C(Host) header and, over HTTPS, the TLS server name and
+        the name the certificate must carry), while they go to the URL's address. For apps that
+        answer only their own names.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -118,14 +124,28 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import AnsibleModule
 
 
-def _connection(parts, timeout, context):
+class _NamedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the URL's address, with another name in SNI and certificate checks."""
+
+    def __init__(self, address, port, server_name, **kwargs):
+        http.client.HTTPSConnection.__init__(self, address, port, **kwargs)
+        self._server_name = server_name
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
+
+
+def _connection(parts, timeout, context, host=None):
     if parts.scheme == "https":
+        if host:
+            return _NamedHTTPSConnection(parts.hostname, parts.port or 443, host, timeout=timeout, context=context)
         return http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout, context=context)
     return http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
 
 
 def probe(url, count, method="GET", body=None, headers=None, member_header="X-Pyfleet-Member",
-          timeout=5.0, deadline=120.0, context=None, member_regex=None):
+          timeout=5.0, deadline=120.0, context=None, member_regex=None, host=None):
     parts = urlsplit(url)
     target = parts.path or "/"
     if parts.query:
@@ -138,9 +158,12 @@ def probe(url, count, method="GET", body=None, headers=None, member_header="X-Py
         if time.monotonic() - started > deadline:
             break
         sent += 1
-        conn = _connection(parts, timeout, context)
+        conn = _connection(parts, timeout, context, host)
         try:
-            conn.request(method, target, body=payload, headers=headers or {})
+            sent_headers = dict(headers or {})
+            if host:
+                sent_headers["Host"] = host + (":%d" % parts.port if parts.port else "")
+            conn.request(method, target, body=payload, headers=sent_headers)
             response = conn.getresponse()
             content = response.read()
             key = str(response.status)
@@ -187,6 +210,7 @@ def main():
             deadline=dict(type="float", default=120.0),
             ca_path=dict(type="path"),
             validate_certs=dict(type="bool", default=True),
+            host=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -204,7 +228,7 @@ def main():
     result = probe(
         params["url"], params["count"], params["method"], params["body"], params["headers"],
         params["member_header"], params["timeout"], params["deadline"], context,
-        params["member_regex"],
+        params["member_regex"], params["host"],
     )
     module.exit_json(changed=False, **result)
 

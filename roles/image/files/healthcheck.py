@@ -2,7 +2,10 @@
 
 Speaks the uwsgi protocol or HTTP, as the pool configured the socket, so it checks the very
 socket the frontends use.  Exit 0 when the app answers below 400, 1 otherwise.
-Environment: PYFLEET_PROTOCOL (uwsgi|http), PYFLEET_PORT, PYFLEET_HEALTH_PATH, PYFLEET_HEALTH_TIMEOUT.
+The request names the site's real host (PYFLEET_HEALTH_HOST), so apps with a host allowlist
+(Django's ALLOWED_HOSTS, Flask's TRUSTED_HOSTS) answer it as they answer their visitors.
+Environment: PYFLEET_PROTOCOL (uwsgi|http), PYFLEET_PORT, PYFLEET_HEALTH_PATH,
+PYFLEET_HEALTH_HOST (default localhost), PYFLEET_HEALTH_TIMEOUT.
 """
 import os
 import socket
@@ -10,7 +13,7 @@ import struct
 import sys
 
 
-def uwsgi_packet(path, port):
+def uwsgi_packet(path, port, host="localhost"):
     path_info, _, query = path.partition("?")
     env = {
         "REQUEST_METHOD": "GET",
@@ -18,14 +21,13 @@ def uwsgi_packet(path, port):
         "PATH_INFO": path_info,
         "QUERY_STRING": query,
         "SCRIPT_NAME": "",
-        "SERVER_NAME": "localhost",
+        "SERVER_NAME": host,
         "SERVER_PORT": str(port),
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "localhost",
+        "HTTP_HOST": host,
         "HTTP_USER_AGENT": "pyfleet-healthcheck",
-        "wsgi.url_scheme": "http",
-        "UWSGI_SCHEME": "http",
+        "REQUEST_SCHEME": "http",
     }
     body = b"".join(
         struct.pack("<H", len(k)) + k.encode() + struct.pack("<H", len(v)) + v.encode()
@@ -34,9 +36,9 @@ def uwsgi_packet(path, port):
     return struct.pack("<BHB", 0, len(body), 0) + body
 
 
-def http_request(path):
+def http_request(path, host="localhost"):
     return (
-        "GET %s HTTP/1.0\r\nHost: localhost\r\nUser-Agent: pyfleet-healthcheck\r\n\r\n" % path
+        "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: pyfleet-healthcheck\r\n\r\n" % (path, host)
     ).encode()
 
 
@@ -44,8 +46,9 @@ def main():
     protocol = os.environ.get("PYFLEET_PROTOCOL", "uwsgi")
     port = int(os.environ.get("PYFLEET_PORT", "3031"))
     path = os.environ.get("PYFLEET_HEALTH_PATH", "/")
+    host = os.environ.get("PYFLEET_HEALTH_HOST") or "localhost"
     timeout = float(os.environ.get("PYFLEET_HEALTH_TIMEOUT", "3"))
-    request = uwsgi_packet(path, port) if protocol == "uwsgi" else http_request(path)
+    request = uwsgi_packet(path, port, host) if protocol == "uwsgi" else http_request(path, host)
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
             conn.sendall(request)

@@ -1,0 +1,146 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shape of every public variable, checked before any host changes.
+
+``shape_errors`` takes ``[[name, value, kind], ...]`` and returns one message per bad value,
+naming the variable, the value given and what is accepted. Values that reach a shell, a
+Dockerfile or a proxy config are held to a grammar with no room for anything else.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+
+DOCUMENTATION = r"""
+name: shape_errors
+short_description: Check public variables against their kinds
+version_added: 0.4.0
+description:
+  - Returns one message per variable whose value does not have the shape its kind requires.
+positional: _input
+options:
+  _input:
+    description: A list of C([name, value, kind]).
+    type: list
+    elements: list
+    required: true
+"""
+
+EXAMPLES = r"""
+errors: "{{ [['pyfleet_pool_memory', pyfleet_pool_memory, 'size']] | pyfleet.wsgi.shape_errors }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The messages, empty when every value has its shape.
+  type: list
+  elements: str
+"""
+
+_SIZE = re.compile(r"^[0-9]+[bkmgBKMG]?$")
+_DURATION = re.compile(r"^[0-9]+(ms|s|m|h)$")
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$")
+_ABS_PATH = re.compile(r"^/[^\s\x00'\"`$\\;{}]*$")
+_DEB_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$")
+_PIP_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?((==|>=|<=|~=|!=|<|>)[A-Za-z0-9.*+!_-]+(,(==|>=|<=|~=|!=|<|>)[A-Za-z0-9.*+!_-]+)*)?$")
+_IMAGE = re.compile(
+    r"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_URL = re.compile(r"^https?://[^\s'\"`\\]+$")
+_CAPABILITY = re.compile(r"^[A-Z][A-Z_]*$")
+_TMPFS = re.compile(r"^/[A-Za-z0-9._/-]*(:[A-Za-z0-9=,._-]+)?$")
+
+
+def _is_int(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and re.match(r"^-?[0-9]+$", value.strip()) is not None
+
+
+def _is_list(value):
+    return isinstance(value, (list, tuple))
+
+
+def _strings(value):
+    return _is_list(value) and all(isinstance(v, str) for v in value)
+
+
+def _address_or_network(value):
+    try:
+        ipaddress.ip_network(str(value), strict=False)
+        return True
+    except ValueError:
+        return False
+
+
+# kind: (test, what is accepted)
+KINDS = {
+    "int": (_is_int, "a whole number"),
+    "bool": (lambda v: isinstance(v, bool) or str(v).lower() in ("true", "false", "yes", "no"), "true or false"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "dict": (lambda v: isinstance(v, dict), "a mapping of names to values"),
+    "size": (lambda v: (isinstance(v, str) or _is_int(v)) and _SIZE.match(str(v)) is not None,
+             "a size like 512m, 64k, 1g or a number of bytes"),
+    "duration": (lambda v: isinstance(v, str) and _DURATION.match(v) is not None, "a duration like 500ms, 5s, 2m or 1h"),
+    "url_path": (lambda v: isinstance(v, str) and _URL_PATH.match(v) is not None,
+                 "a URL path starting with /, like /healthz"),
+    "abs_path": (lambda v: isinstance(v, str) and _ABS_PATH.match(v) is not None,
+                 "an absolute path starting with /, without spaces or shell characters"),
+    "opt_abs_path": (lambda v: v == "" or (isinstance(v, str) and _ABS_PATH.match(v) is not None),
+                     "empty or an absolute path starting with /"),
+    "commands": (lambda v: _strings(v) and all(c.strip() for c in v),
+                 "a list of shell commands (strings), like [\"python manage.py migrate --noinput\"]"),
+    "str_list": (_strings, "a list of strings"),
+    "deb_packages": (lambda v: _strings(v) and all(_DEB_PACKAGE.match(p) for p in v),
+                     "a list of Debian package names (lower-case letters, digits, + - .), optionally =version"),
+    "pip_requirement": (lambda v: isinstance(v, str) and _PIP_REQUIREMENT.match(v) is not None,
+                        "a requirement like uwsgi==2.0.31 or pyuwsgi>=2.0"),
+    "image": (lambda v: isinstance(v, str) and _IMAGE.match(v) is not None,
+              "an image reference like registry.example.com:5000/name:tag"),
+    "opt_image": (lambda v: v == "" or (isinstance(v, str) and _IMAGE.match(v) is not None),
+                  "empty or an image reference like registry.example.com:5000/name:tag"),
+    "opt_hostname": (lambda v: v == "" or (isinstance(v, str) and _HOSTNAME.match(v) is not None),
+                     "empty or a host name like shop.example.com"),
+    "opt_url": (lambda v: v == "" or (isinstance(v, str) and _URL.match(v) is not None),
+                "empty or an http:// or https:// URL"),
+    "urls": (lambda v: _strings(v) and all(_URL.match(u) for u in v), "a list of http:// or https:// URLs"),
+    "networks": (lambda v: _strings(v) and all(_address_or_network(a) for a in v),
+                 "a list of IP addresses or networks like 10.0.0.5 or 10.0.0.0/24"),
+    "capabilities": (lambda v: _strings(v) and all(_CAPABILITY.match(c) for c in v),
+                     "a list of capability names like ALL or NET_RAW"),
+    "tmpfs": (lambda v: _strings(v) and all(_TMPFS.match(t) for t in v),
+              "a list of mounts like /tmp:size=64m,mode=1777"),
+}
+
+
+def _show(value):
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def shape_errors(checks):
+    errors = []
+    for name, value, kind in checks:
+        test, accepted = KINDS[kind]
+        try:
+            good = test(value)
+        except (TypeError, ValueError, AttributeError):
+            good = False
+        if not good:
+            hint = ""
+            if isinstance(value, str) and kind in ("commands", "str_list", "deb_packages", "urls", "networks",
+                                                   "capabilities", "tmpfs"):
+                hint = " (a single string is not a list: put it in [ ])"
+            errors.append("%s is %s: use %s%s." % (name, _show(value), accepted, hint))
+    return errors
+
+
+class FilterModule:
+    def filters(self):
+        return {"shape_errors": shape_errors}
