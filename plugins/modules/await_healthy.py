@@ -15,7 +15,7 @@ description:
   - Polls the containers' state and health together, every O(poll) seconds.
   - Succeeds when every container is running and healthy (or running with no health check).
   - Fails at once, with the health check's last output, when a container is C(unhealthy) (its
-    health check's retries are used up), has exited, is restarting or was restarted: none of those
+    health check's retries are used up), has exited, is restarting or was restarted, since none of those
     becomes a serving member by waiting. Fails when O(timeout) passes first.
 version_added: 0.4.0
 author: pyfleet.wsgi contributors

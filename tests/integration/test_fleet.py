@@ -128,7 +128,7 @@ def test_deploy_balances_across_hosts_and_reruns_unchanged(fleet):
     assert {h: r["changed"] for h, r in recaps(again).items()} == {"localhost": 0, "pfh1": 0, "pfh2": 0, "pfh3": 0}
 
 
-def test_a_dry_run_on_the_fleet_shows_the_change_and_changes_nothing(fleet):
+def test_a_dry_run_on_the_fleet_shows_the_change_and_changes_nothing(fleet, tmp_path):
     def state():
         return {h: sorted(on(h, "ps", "-a", "--format", "{{.Names}} {{.ID}}").split("\n")) for h in ("pfh1", "pfh2", "pfh3")}
 
@@ -145,6 +145,103 @@ def test_a_dry_run_on_the_fleet_shows_the_change_and_changes_nothing(fleet):
          "root@10.88.0.11", "cat", conf], capture_output=True, text=True, timeout=60).stdout
     assert before_conf and after_conf == before_conf
     assert state() == before
+    # A new version: nothing is built or shipped, the plan names the members it would start.
+    images = {h: on(h, "image", "ls", "-q") for h in ("pfh2", "pfh3")}
+    newer = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app_version(tmp_path, "Hello, dry run!"), args=("--check", "--diff"))
+    assert newer.rc == 0, newer.output[-4000:]
+    planned = re.findall(rf"would start {APP}-1-b, {APP}-2-b from (\S+), then retire {APP}-1, {APP}-2", newer.output)
+    assert len(planned) == 2 and planned[0].startswith(f"{APP}:") and planned[0] != on("pfh2", "inspect", "-f",
+                                                                                        "{{.Config.Image}}", f"{APP}-1")
+    assert {h: on(h, "image", "ls", "-q") for h in ("pfh2", "pfh3")} == images
+    assert state() == before
+    assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
+
+
+def ssh(host, *command, check=True, timeout=60):
+    proc = subprocess.run(["ssh", "-i", str(STATE / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
+                           "-o", "UserKnownHostsFile=/dev/null", "root@" + HOSTS[host], *command],
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"ssh {host} {command}: {proc.stdout}{proc.stderr}")
+    return proc
+
+
+# One uwsgi-protocol request carrying `extra` variables, sent from where it runs; prints the
+# status line, or "refused: ..." when no connection opens.
+ATTACK = r"""
+import json, socket, struct, sys
+env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "x",
+       "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.9.9.9", "HTTP_HOST": "x"}
+env.update(json.loads(sys.argv[3]))
+body = b"".join(struct.pack("<H", len(k)) + k.encode() + struct.pack("<H", len(v)) + v.encode() for k, v in env.items())
+try:
+    conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+except OSError as exc:
+    print("refused:", exc)
+    sys.exit(0)
+conn.sendall(struct.pack("<BHB", 0, len(body), 0) + body)
+answer = b""
+while True:
+    chunk = conn.recv(4096)
+    if not chunk:
+        break
+    answer += chunk
+print(answer.split(b"\r\n")[0].decode())
+"""
+
+
+def attack(source, target, port, extra):
+    if source == "controller":
+        proc = subprocess.run(["python3", "-c", ATTACK, target, str(port), json.dumps(extra)],
+                              capture_output=True, text=True, timeout=30)
+    else:
+        proc = ssh(source, "python3", "-c", shlex_quote(ATTACK), target, str(port), shlex_quote(json.dumps(extra)))
+    return proc.stdout.strip()
+
+
+def shlex_quote(text):
+    import shlex
+    return shlex.quote(text)
+
+
+def test_only_the_frontends_reach_the_members_and_magic_variables_run_nothing(fleet):
+    port = int(on("pfh2", "port", member("pfh2", 1)).rsplit(":", 1)[1])
+    plain = {}
+    # The controller and a pool host that is no frontend cannot even connect.
+    for source in ("controller", "pfh3"):
+        answer = attack(source, HOSTS["pfh2"], port, plain)
+        assert answer.startswith("refused:"), (source, answer)
+    # The frontend host connects; the magic variables load nothing and run nothing.
+    assert attack("pfh1", HOSTS["pfh2"], port, plain) == "HTTP/1.1 200 OK"
+    for n, extra in enumerate([{"UWSGI_FILE": "exec://touch /tmp/pwned-{n}; echo", "UWSGI_APPID": "pwn"},
+                               {"UWSGI_FILE": "exec://touch /tmp/pwned-{n}; echo", "SCRIPT_NAME": "/pwn"},
+                               {"UWSGI_SCRIPT": "os", "UWSGI_CHDIR": "/tmp", "UWSGI_APPID": "pwn2"},
+                               {"UWSGI_FILE": "exec://touch /tmp/pwned-{n}; echo"}]):
+        extra = {k: v.replace("{n}", str(n)) for k, v in extra.items()}
+        answer = attack("pfh1", HOSTS["pfh2"], port, extra)
+        if "UWSGI_APPID" in extra or "SCRIPT_NAME" in extra:
+            assert answer == "HTTP/1.1 500 Internal Server Error", (extra, answer)
+        else:  # no other app named: this one answers; nothing was loaded
+            assert answer == "HTTP/1.1 200 OK", (extra, answer)
+    name = member("pfh2", 1)
+    assert on("pfh2", "exec", name, "sh", "-c", "ls /tmp | grep -c pwned || true") == "0"
+    logs = subprocess.run(["docker", "-H", f"unix://{STATE}/hosts/pfh2/docker.sock", "logs", name],
+                          capture_output=True, text=True, timeout=60)
+    assert "you cannot load more than 1 apps" in logs.stdout + logs.stderr
+    # The rules are Docker's DOCKER-USER chain's, kept by the collection; traffic through
+    # the frontend is unaffected.
+    rules = ssh("pfh2", "iptables", "-w", "-S").stdout
+    assert f"-A PYF-{APP}-pool -s 10.88.0.11/32 -j RETURN" in rules and f"-A PYF-{APP}-pool -j DROP" in rules, rules
+    assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
+
+
+def test_a_failing_distribute_gives_the_deploy_lock_back(fleet, tmp_path):
+    broken = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app_version(tmp_path, "Hello, unshipped!"),
+                    extra={"pyfleet_image_distribution": "registry", "pyfleet_registry": "10.88.0.1:5999"})
+    assert broken.rc != 0
+    assert "TASK [Take the app's deploy lock on the first pool host]" in broken.output
+    assert "TASK [Give the deploy lock back]" in broken.output, broken.output[-3000:]
+    assert ssh("pfh2", "test", "-e", f"/etc/pyfleet/{APP}/deploy.lock", check=False).returncode == 1
     assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
 
 
