@@ -42,6 +42,31 @@ CASES = [
     ({"pyfleet_app_wait_for": ["db.internal"]}, ["pyfleet_app_wait_for has [\"db.internal\"]", "host:port"]),
     ({"pyfleet_app_dependencies": "poetry"}, ["pyfleet_app_dependencies is \"poetry\"", "lacks pyproject.toml and poetry.lock"]),
     ({"pyfleet_app_dependencies": "conda"}, ["pyfleet_app_dependencies", "conda", "uv, poetry, pipfile"]),
+    # Every kind of public variable: paths, sizes, durations, lists, grammars.
+    ({"pyfleet_app_health_path": "healthz"}, ['pyfleet_app_health_path is "healthz"', "starting with /"]),
+    ({"pyfleet_release_commands": "python manage.py migrate"},
+     ['pyfleet_release_commands is "python manage.py migrate"', "a list of shell commands", "put it in [ ]"]),
+    ({"pyfleet_pool_memory": "lots"}, ['pyfleet_pool_memory is "lots"', "512m"]),
+    ({"pyfleet_image_build_packages": ["gcc; curl evil"]}, ['pyfleet_image_build_packages is ["gcc; curl evil"]', "Debian package names"]),
+    ({"pyfleet_image_runtime_packages": "libpq5"}, ['pyfleet_image_runtime_packages is "libpq5"', "not a list"]),
+    ({"pyfleet_image_uwsgi_requirement": "uwsgi; curl evil"}, ['pyfleet_image_uwsgi_requirement is "uwsgi; curl evil"', "uwsgi==2.0.31"]),
+    ({"pyfleet_image_pip_index_url": "ftp://pypi.internal"}, ['pyfleet_image_pip_index_url is "ftp://pypi.internal"', "https://"]),
+    ({"pyfleet_image_runtime_base": "Debian Slim"}, ['pyfleet_image_runtime_base is "Debian Slim"', "image reference"]),
+    ({"pyfleet_frontend_image": "nginx:1.25; rm"}, ['pyfleet_frontend_image is "nginx:1.25; rm"', "image reference"]),
+    ({"pyfleet_frontend_connect_timeout": "soon"}, ['pyfleet_frontend_connect_timeout is "soon"', "300ms"]),
+    ({"pyfleet_pool_healthcheck_interval": "5"}, ['pyfleet_pool_healthcheck_interval is "5"', "a duration like"]),
+    ({"pyfleet_pool_health_start_period": 30}, ["pyfleet_pool_health_start_period is 30", "a duration like"]),
+    ({"pyfleet_domain": "shop example.com"}, ['pyfleet_domain is "shop example.com"', "host name"]),
+    ({"pyfleet_app_health_host": "shop.example.com/x"}, ['pyfleet_app_health_host is "shop.example.com/x"', "host name"]),
+    ({"pyfleet_frontend_server_name": "shop.example.com; return 200"},
+     ['pyfleet_frontend_server_name is "shop.example.com; return 200"', "server names"]),
+    ({"pyfleet_pool_tmpfs": ["/tmp:size=64m;rm -rf /"]}, ["pyfleet_pool_tmpfs is", "/tmp:size=64m,mode=1777"]),
+    ({"pyfleet_pool_cap_drop": "ALL"}, ['pyfleet_pool_cap_drop is "ALL"', "capability names"]),
+    ({"pyfleet_pool_read_only": "maybe"}, ['pyfleet_pool_read_only is "maybe"', "true or false"]),
+    ({"pyfleet_pool_config_dir": "etc/pyfleet"}, ['pyfleet_pool_config_dir is "etc/pyfleet"', "absolute path"]),
+    ({"pyfleet_app_static_dir": "../etc"}, ['pyfleet_app_static_dir is "../etc"', "inside the app"]),
+    ({"pyfleet_pool_health_retries": "few"}, ['pyfleet_pool_health_retries is "few"', "a whole number"]),
+    ({"pyfleet_app_wait_for": "db:5432"}, ['pyfleet_app_wait_for is "db:5432"', "a list of strings"]),
 ]
 
 
@@ -52,6 +77,7 @@ def test_bad_variable_is_refused_before_any_change(tmp_path, bad, expected):
     for text in expected:
         assert text in result.output, result.output[-3000:]
     assert "TASK [pyfleet.wsgi.image : Stage the app source" not in result.output
+    assert result.recap()["changed"] == 0, result.output[-3000:]
     assert app_leftovers(APP) == []
 
 
