@@ -37,6 +37,8 @@ class Load:
         self.bodies = []          # the bodies of successful GETs
         self.post_replies = []    # the bodies of successful POSTs
         self.stopped_by = ""
+        self.slowest = 0.0        # seconds of the slowest request
+        self.latencies = []       # (start offset, seconds) of every request
         self.lock, self.stop_event = threading.Lock(), threading.Event()
         self.threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(threads)]
         self.started = None
@@ -61,8 +63,12 @@ class Load:
                 self._stop("time cap")
                 return
             sent += 1
+            began = time.monotonic()
             status, body = self._request("POST" if post else "GET", ("load %d-%d" % (number, sent)).encode() if post else None)
+            took = time.monotonic() - began
             with self.lock:
+                self.slowest = max(self.slowest, took)
+                self.latencies.append((round(began - self.started, 3), round(took, 4)))
                 self.outcomes["%s %s" % ("POST" if post else "GET", status)] += 1
                 if isinstance(status, int) and 200 <= status < 300:
                     (self.post_replies if post else self.bodies).append(body)
@@ -97,6 +103,11 @@ class Load:
     @property
     def sent(self):
         return sum(self.outcomes.values())
+
+    def percentile(self, fraction):
+        """Latency in seconds below which `fraction` of the requests finished."""
+        ordered = sorted(took for _, took in self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
     def failures(self):
         return {key: count for key, count in self.outcomes.items() if not key.split()[1].startswith("2")}

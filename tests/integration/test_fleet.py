@@ -149,7 +149,8 @@ def test_a_dry_run_on_the_fleet_shows_the_change_and_changes_nothing(fleet, tmp_
     images = {h: on(h, "image", "ls", "-q") for h in ("pfh2", "pfh3")}
     newer = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=app_version(tmp_path, "Hello, dry run!"), args=("--check", "--diff"))
     assert newer.rc == 0, newer.output[-4000:]
-    planned = re.findall(rf"would start {APP}-1-b, {APP}-2-b from (\S+), then retire {APP}-1, {APP}-2", newer.output)
+    planned = re.findall(rf"would start {APP}-1-b,\s+{APP}-2-b\s+from\s+(\S+),\s+then\s+retire\s+{APP}-1,\s+{APP}-2\b",
+                         newer.output)
     assert len(planned) == 2 and planned[0].startswith(f"{APP}:") and planned[0] != on("pfh2", "inspect", "-f",
                                                                                         "{{.Config.Image}}", f"{APP}-1")
     assert {h: on(h, "image", "ls", "-q") for h in ("pfh2", "pfh3")} == images

@@ -169,3 +169,29 @@ def test_a_rollout_waits_for_the_deploy_lock_another_holds(deploy, first, app_va
     assert taken.rc == 0, taken.output[-3000:]
     assert current_image() == new
     assert not lock.exists()
+
+
+def test_two_deploys_against_an_expired_lock_exactly_one_proceeds(deploy, first, app_vars, tmp_path):
+    import concurrent.futures
+    import os
+    import pathlib
+    import time
+
+    lock = pathlib.Path("/etc/pyfleet") / APP / "deploy.lock"
+    lock.mkdir()
+    (lock / "holder").write_text("ops@crashed, rolling out itplain:0123456789ab since 2026-01-01T00:00:00Z\n")
+    os.utime(lock, (time.time() - 7200, time.time() - 7200))  # older than pyfleet_pool_lock_expiry
+    dirs = [tmp_path / "a", tmp_path / "b"]
+    for path in dirs:
+        path.mkdir()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda path: deploy(path, app_vars), dirs))
+    winners = [r for r in runs if r.rc == 0]
+    losers = [r for r in runs if r.rc != 0]
+    assert len(winners) == 1 and len(losers) == 1, [r.output[-2000:] for r in runs]
+    assert "Took over the expired deploy lock of ops@crashed" in winners[0].output
+    refused = losers[0].output
+    assert f"Another rollout of {APP} holds the deploy lock" in refused, refused[-3000:]
+    assert "ops@crashed" not in refused.split("holds the deploy lock", 1)[1][:400]
+    assert not lock.exists()
+    assert all(http(BASE + "/")[0] == 200 for _ in range(4))

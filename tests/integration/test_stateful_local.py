@@ -3,6 +3,7 @@ engine: the failure paths of a stateful deploy. A release command that fails, or
 the new version waits for in vain, stops the deploy with a message naming it, and the
 running version keeps serving with its data."""
 import json
+import pathlib
 import shutil
 
 import pytest
@@ -24,6 +25,8 @@ VARS = {
     "pyfleet_accessory_postgres_image": "pyfleet/postgres:bookworm",
     "pyfleet_accessories": [{"name": "db", "password": "pw-5be01c7d"}],
     "pyfleet_release_commands": ["python -m notes.migrate"],
+    # Not the default: teardown must clean the directories the roles really used.
+    "pyfleet_pool_config_dir": "/etc/pyfleet-itnotes-pool",
 }
 
 
@@ -33,6 +36,13 @@ def notes(tmp_path_factory):
     result = run_playbook(tmp, "deploy.yml", VARS, groups=["pyfleet_accessories"])
     assert result.rc == 0, result.output[-4000:]
     yield tmp, result
+    # The inventory says keep the data: the database volume stays, everything else goes.
+    kept = run_playbook(tmp, "playbooks/teardown.yml", {**VARS, "pyfleet_teardown_keep_data": True},
+                        groups=["pyfleet_accessories"])
+    assert kept.rc == 0, kept.output[-3000:]
+    assert app_leftovers(APP) == ["image", "volumes"], app_leftovers(APP)
+    assert docker("volume", "ls", "-q", "--filter", "label=pyfleet.accessory=db").stdout.split() == [f"pyfleet-{APP}-db"]
+    assert not pathlib.Path(VARS["pyfleet_pool_config_dir"], APP).exists()
     down = run_playbook(tmp, "playbooks/teardown.yml", VARS, {"pyfleet_teardown_images": True},
                         groups=["pyfleet_accessories"])
     assert down.rc == 0, down.output[-3000:]
