@@ -70,7 +70,9 @@ def deploy(inv):
 
 
 def version(tmp, greeting, healthz_status=None):
-    app = tmp / greeting.replace(" ", "-").strip("!,")
+    app = tmp / (greeting.replace(" ", "-").strip("!,") + ("-%d" % healthz_status if healthz_status else ""))
+    if app.exists():
+        return app
     shutil.copytree(ROOT / "examples" / "hello", app)
     source = (app / "webapp.py").read_text().replace("Hello, World!", greeting)
     if healthz_status:
@@ -123,6 +125,7 @@ def main():
             sys.exit("the never-healthy version was not refused")
         results["refusal_s"] = took
         results["refusal_vs_healthy"] = round(took / results["healthy_deploy_s"], 2)
+        print(json.dumps(results), flush=True)
         results["refusal_message"] = next((line.strip() for line in proc.stdout.splitlines()
                                            if "The rollout of" in line and "stopped" in line), "")[:400]
         results["baseline"] = slowest_get(args.cut + 6)

@@ -35,8 +35,13 @@ options:
     description: Seconds between two looks.
     type: float
     default: 0.5
-notes:
-  - Changes nothing; in check mode it returns at once.
+attributes:
+  check_mode:
+    support: full
+    description: Nothing was started in a dry run, so it returns at once.
+  diff_mode:
+    support: none
+    description: It changes nothing.
 """
 
 EXAMPLES = r"""

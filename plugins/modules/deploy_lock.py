@@ -49,8 +49,13 @@ options:
     description: The app's name, for messages.
     type: str
     default: app
-notes:
-  - Supports check mode (reports whether the lock could be taken; takes nothing).
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the lock could be taken, and takes nothing.
+  diff_mode:
+    support: none
+    description: The lock is bookkeeping, not configuration.
 """
 
 EXAMPLES = r"""

@@ -47,10 +47,16 @@ options:
     type: str
     choices: [present, absent]
     default: present
+attributes:
+  check_mode:
+    support: full
+    description: Reads the rules and reports what it would change.
+  diff_mode:
+    support: full
+    description: Shows the chain's rules and its jumps before and after.
 notes:
   - Needs C(iptables) and C(iptables-restore) on the host and an engine that manages iptables
     (the default); it fails, naming the reason, when C(DOCKER-USER) is missing.
-  - Supports check mode and diff mode.
 """
 
 EXAMPLES = r"""
