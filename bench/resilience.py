@@ -28,37 +28,16 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-STATE = pathlib.Path("/var/lib/pyfleet-fleet")
 APP = "resbench"
 FRONTEND = "http://10.88.0.11:8080"
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 from load import Load  # noqa: E402 - the tests' load generator
+import scale  # noqa: E402 - the fleet inventory of the scale benchmark
 
 
 def inventory(path, app_src, extra=None):
-    hosts = {f"pfh{i}": {"ansible_host": f"10.88.0.{10 + i}"} for i in range(1, 5)}
-    path.write_text(json.dumps({"all": {
-        "hosts": hosts,
-        "children": {"pyfleet_frontends": {"hosts": {"pfh1": {}}},
-                     "pyfleet_pool": {"hosts": {h: {} for h in hosts if h != "pfh1"}}},
-        "vars": {
-            "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(STATE / "id_ed25519"),
-            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-            "ansible_python_interpreter": "/usr/bin/python3",
-            "pyfleet_app_name": APP,
-            "pyfleet_app_src": str(app_src),
-            "pyfleet_app_module": "webapp:app",
-            "pyfleet_app_health_path": "/healthz",
-            "pyfleet_pool_size": 2,
-            "pyfleet_http_port": 8080,
-            "pyfleet_image_builder_base": "pyfleet/python-builder:bookworm",
-            "pyfleet_image_runtime_base": "pyfleet/python-runtime:bookworm",
-            "pyfleet_frontend_image": "pyfleet/nginx:bookworm",
-            "pyfleet_image_extra_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
-            **(extra or {}),
-        }}}))
-    return path
+    return scale.inventory(path, 3, app_src, app=APP, extra={"pyfleet_http_port": 8080, **(extra or {})})
 
 
 def deploy(inv):

@@ -49,7 +49,8 @@ def sh(*cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
-def inventory(path, pool, app_src, strategy, batch="50%"):
+def inventory(path, pool, app_src, strategy="archive", batch="50%", app=APP, extra=None):
+    """A test fleet inventory: frontend pfh1, pool hosts pfh2.. (`pool` of them); `extra` vars win."""
     hosts = {f"pfh{i}": {"ansible_host": f"10.88.0.{10 + i}"} for i in range(1, pool + 2)}
     path.write_text(json.dumps({"all": {
         "hosts": hosts,
@@ -60,7 +61,7 @@ def inventory(path, pool, app_src, strategy, batch="50%"):
             "ansible_ssh_private_key_file": str(STATE / "id_ed25519"),
             "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
             "ansible_python_interpreter": "/usr/bin/python3",
-            "pyfleet_app_name": APP,
+            "pyfleet_app_name": app,
             "pyfleet_app_src": str(app_src),
             "pyfleet_app_module": "webapp:app",
             "pyfleet_app_health_path": "/healthz",
@@ -72,7 +73,9 @@ def inventory(path, pool, app_src, strategy, batch="50%"):
             "pyfleet_frontend_image": "pyfleet/nginx:bookworm",
             "pyfleet_image_extra_ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
             "pyfleet_rollout_batch": batch,
+            **(extra or {}),
         }}}))
+    return path
 
 
 def deploy(inv):
