@@ -341,9 +341,11 @@ def test_failed_batch_puts_every_moved_host_back(fleet, tmp_path):
     source = (broken / "webapp.py").read_text()
     (broken / "webapp.py").write_text(source.replace('@app.get("/healthz")\ndef healthz():', '@app.get("/healthz-old")\ndef healthz():'))
     with Load(FRONTEND) as load:
-        three = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=broken,
-                       extra={"pyfleet_rollout_batch": 1, "pyfleet_pool_healthy_timeout": 30})
+        three = deploy(fleet["tmp"], ["pfh2", "pfh3"], app_src=broken, extra={"pyfleet_rollout_batch": 1})
     assert three.rc != 0
+    # Refused as soon as Docker marked the member unhealthy, not after pyfleet_pool_healthy_timeout.
+    assert re.search(rf"{APP}-1(-b)? \(unhealthy\): uwsgi /healthz -> 503", three.output), three.output[-4000:]
+    assert "not healthy after" not in three.output
     assert "The hosts it had moved (pfh2, pfh3) are back on their previous version" in three.output, three.output[-4000:]
     assert "pfh3" in three.output and "database unreachable" in three.output, three.output[-4000:]
     assert load.failures() == {}, load.outcomes
@@ -378,6 +380,22 @@ def test_requests_failing_through_the_frontend_stop_the_rollout_and_go_back(flee
     bodies = [http(FRONTEND + "/")[2] for _ in range(20)]
     assert not any(b.startswith("Hello, picky!") or b.startswith("host not allowed") for b in bodies), set(bodies)
     assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
+
+
+def test_a_pool_host_whose_network_is_cut_stalls_no_request(fleet):
+    # Every GET still succeeds, and none waits long on the members of the dead host: the
+    # frontend gives up on a connection after pyfleet_frontend_connect_timeout and tries another.
+    with Load(FRONTEND, threads=4, post="", limit=20000, deadline=60, pause=0.01) as load:
+        time.sleep(1)
+        subprocess.run(["ip", "link", "set", "vpfh3", "down"], check=True)
+        try:
+            time.sleep(6)
+        finally:
+            subprocess.run(["ip", "link", "set", "vpfh3", "up"], check=True)
+        time.sleep(1)
+    assert load.sent > 200 and load.failures() == {}, load.outcomes
+    assert load.slowest < 1.5, f"slowest GET {load.slowest:.2f}s with pfh3 cut"
+    print(f"pfh3 cut for 6 s: {load.sent} GETs, slowest {load.slowest:.3f}s, p99 {load.percentile(0.99):.4f}s")
 
 
 def test_pool_members_stop_gracefully(fleet):
