@@ -25,7 +25,7 @@ def site(request, deploy, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("allow-" + kind)
     app_vars = {
         "pyfleet_app_src": str(ROOT / "tests" / "apps" / "allowlist"),
-        "pyfleet_app_module": "site:application",
+        "pyfleet_app_module": "shopsite:application",
         "pyfleet_app_health_path": "/",
         "pyfleet_pool_size": 2,
         "pyfleet_app_env": {"ALLOWED_HOST": DOMAIN},
