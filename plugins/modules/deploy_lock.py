@@ -22,7 +22,7 @@ description:
   - Taking and giving back the lock are bookkeeping, not changes of the host, and report
     C(changed=false).
 version_added: 0.4.0
-author: pyfleet.wsgi contributors
+author: pyfleet maintainers (@pyfleet)
 options:
   path:
     description: The lock directory.

@@ -23,7 +23,7 @@ description:
   - Reads the rules once, compares them with the wanted ones and changes them in one atomic
     C(iptables-restore --noflush) transaction, so no packet sees a half-written chain.
 version_added: 0.4.0
-author: pyfleet.wsgi contributors
+author: pyfleet maintainers (@pyfleet)
 options:
   name:
     description: What the rules guard, e.g. C(shop-pool); names the chain and the rules' comment.
@@ -221,7 +221,7 @@ def main():
         if rc != 0:
             module.fail_json(msg="iptables-restore failed: %s" % err.strip(), script=script)
         rc, out, err = module.run_command([iptables, "-w", "-t", "filter", "-S"])
-        _, got_rules, got_jumps = current_rules(out.splitlines(), chain)
+        got_rules, got_jumps = current_rules(out.splitlines(), chain)[1:]
         if got_rules + got_jumps != after:
             module.fail_json(msg="The rules of %s read back differ from the ones written." % chain,
                              wanted=after, found=got_rules + got_jumps)

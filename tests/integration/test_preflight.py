@@ -62,10 +62,10 @@ CASES = [
      ['pyfleet_frontend_server_name is "shop.example.com; return 200"', "server names"]),
     ({"pyfleet_pool_tmpfs": ["/tmp:size=64m;rm -rf /"]}, ["pyfleet_pool_tmpfs is", "/tmp:size=64m,mode=1777"]),
     ({"pyfleet_pool_cap_drop": "ALL"}, ['pyfleet_pool_cap_drop is "ALL"', "capability names"]),
-    ({"pyfleet_pool_read_only": "maybe"}, ['pyfleet_pool_read_only is "maybe"', "true or false"]),
+    ({"pyfleet_pool_read_only": "maybe"}, ["pyfleet_pool_read_only", "'maybe' is not a valid boolean"]),
     ({"pyfleet_pool_config_dir": "etc/pyfleet"}, ['pyfleet_pool_config_dir is "etc/pyfleet"', "absolute path"]),
     ({"pyfleet_app_static_dir": "../etc"}, ['pyfleet_app_static_dir is "../etc"', "inside the app"]),
-    ({"pyfleet_pool_health_retries": "few"}, ['pyfleet_pool_health_retries is "few"', "a whole number"]),
+    ({"pyfleet_pool_health_retries": "few"}, ["pyfleet_pool_health_retries", "few", "int"]),
     ({"pyfleet_app_wait_for": "db:5432"}, ['pyfleet_app_wait_for is "db:5432"', "a list of strings"]),
 ]
 

@@ -5,7 +5,8 @@ import pytest
 
 from ansible_collections.pyfleet.wsgi.plugins.filter import pyfleet as f
 from ansible_collections.pyfleet.wsgi.plugins.filter.shapes import shape_errors
-from ansible_collections.pyfleet.wsgi.plugins.modules import await_healthy, deploy_lock, port_guard
+from ansible_collections.pyfleet.wsgi.plugins.module_utils import _health
+from ansible_collections.pyfleet.wsgi.plugins.modules import deploy_lock, port_guard
 
 
 # --- port guard -----------------------------------------------------------------------------
@@ -140,11 +141,11 @@ def _inspect(status="running", health=None, restarts=0, exit_code=0, output=""):
     (None, "broken"),
 ])
 def test_health_verdicts(inspect, verdict):
-    assert await_healthy.judge(inspect)[0] == verdict
+    assert _health.judge(inspect)[0] == verdict
 
 
 def test_unhealthy_verdict_carries_the_check_output():
-    assert "400 Bad Request" in await_healthy.judge(_inspect(health="unhealthy", output="uwsgi /healthz -> 400 Bad Request"))[2]
+    assert "400 Bad Request" in _health.judge(_inspect(health="unhealthy", output="uwsgi /healthz -> 400 Bad Request"))[2]
 
 
 # --- variable shapes ------------------------------------------------------------------------
