@@ -69,8 +69,3 @@ def test_an_app_with_a_host_allowlist_deploys_and_serves_its_name(site):
     status, body = ask(site, "localhost")
     assert status == 400 and "invalid HTTP_HOST" in body
 
-
-def test_a_second_deploy_changes_nothing(site, deploy):
-    again = deploy(site["tmp"], site["vars"])
-    assert again.rc == 0, again.output[-3000:]
-    assert again.recap()["changed"] == 0, again.output[-3000:]
