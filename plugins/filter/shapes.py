@@ -62,14 +62,6 @@ def _is_int(value):
     return isinstance(value, str) and re.match(r"^-?[0-9]+$", value.strip()) is not None
 
 
-def _is_list(value):
-    return isinstance(value, (list, tuple))
-
-
-def _strings(value):
-    return _is_list(value) and all(isinstance(v, str) for v in value)
-
-
 def _address_or_network(value):
     try:
         ipaddress.ip_network(str(value), strict=False)
@@ -78,43 +70,63 @@ def _address_or_network(value):
         return False
 
 
+def _text(test):
+    """A string that passes `test` (a compiled pattern or a function)."""
+    check = test.match if hasattr(test, "match") else test
+    return lambda v: isinstance(v, str) and bool(check(v))
+
+
+def _optional(test):
+    """Empty, or a value that passes `test`."""
+    return lambda v: v == "" or test(v)
+
+
+def _list_of(test):
+    """A list (not a string) whose every element passes `test`."""
+    def check(value):
+        return isinstance(value, (list, tuple)) and all(test(v) for v in value)
+    check.is_list = True
+    return check
+
+
+_MS = re.compile(r"^([0-9]+)(ms|s)?$")
+
+
+def milliseconds(value):
+    """A duration given as "300ms", "2s" or whole seconds (2), in milliseconds; -1 when it is none."""
+    if isinstance(value, bool):
+        return -1
+    found = _MS.match(str(value).strip())
+    if not found:
+        return -1
+    return int(found.group(1)) * (1 if found.group(2) == "ms" else 1000)
+
+
 # kind: (test, what is accepted)
 KINDS = {
     "int": (_is_int, "a whole number"),
     "bool": (lambda v: isinstance(v, bool) or str(v).lower() in ("true", "false", "yes", "no"), "true or false"),
-    "str": (lambda v: isinstance(v, str), "a string"),
+    "str": (_text(lambda v: True), "a string"),
     "dict": (lambda v: isinstance(v, dict), "a mapping of names to values"),
     "size": (lambda v: (isinstance(v, str) or _is_int(v)) and _SIZE.match(str(v)) is not None,
              "a size like 512m, 64k, 1g or a number of bytes"),
-    "duration": (lambda v: isinstance(v, str) and _DURATION.match(v) is not None, "a duration like 500ms, 5s, 2m or 1h"),
-    "url_path": (lambda v: isinstance(v, str) and _URL_PATH.match(v) is not None,
-                 "a URL path starting with /, like /healthz"),
-    "abs_path": (lambda v: isinstance(v, str) and _ABS_PATH.match(v) is not None,
-                 "an absolute path starting with /, without spaces or shell characters"),
-    "opt_abs_path": (lambda v: v == "" or (isinstance(v, str) and _ABS_PATH.match(v) is not None),
-                     "empty or an absolute path starting with /"),
-    "commands": (lambda v: _strings(v) and all(c.strip() for c in v),
+    "duration": (_text(_DURATION), "a duration like 500ms, 5s, 2m or 1h"),
+    "url_path": (_text(_URL_PATH), "a URL path starting with /, like /healthz"),
+    "abs_path": (_text(_ABS_PATH), "an absolute path starting with /, without spaces or shell characters"),
+    "opt_abs_path": (_optional(_text(_ABS_PATH)), "empty or an absolute path starting with /"),
+    "commands": (_list_of(_text(str.strip)),
                  "a list of shell commands (strings), like [\"python manage.py migrate --noinput\"]"),
-    "str_list": (_strings, "a list of strings"),
-    "deb_packages": (lambda v: _strings(v) and all(_DEB_PACKAGE.match(p) for p in v),
+    "str_list": (_list_of(_text(lambda v: True)), "a list of strings"),
+    "deb_packages": (_list_of(_text(_DEB_PACKAGE)),
                      "a list of Debian package names (lower-case letters, digits, + - .), optionally =version"),
-    "pip_requirement": (lambda v: isinstance(v, str) and _PIP_REQUIREMENT.match(v) is not None,
-                        "a requirement like uwsgi==2.0.31 or pyuwsgi>=2.0"),
-    "image": (lambda v: isinstance(v, str) and _IMAGE.match(v) is not None,
-              "an image reference like registry.example.com:5000/name:tag"),
-    "opt_image": (lambda v: v == "" or (isinstance(v, str) and _IMAGE.match(v) is not None),
-                  "empty or an image reference like registry.example.com:5000/name:tag"),
-    "opt_hostname": (lambda v: v == "" or (isinstance(v, str) and _HOSTNAME.match(v) is not None),
-                     "empty or a host name like shop.example.com"),
-    "opt_url": (lambda v: v == "" or (isinstance(v, str) and _URL.match(v) is not None),
-                "empty or an http:// or https:// URL"),
-    "urls": (lambda v: _strings(v) and all(_URL.match(u) for u in v), "a list of http:// or https:// URLs"),
-    "networks": (lambda v: _strings(v) and all(_address_or_network(a) for a in v),
-                 "a list of IP addresses or networks like 10.0.0.5 or 10.0.0.0/24"),
-    "capabilities": (lambda v: _strings(v) and all(_CAPABILITY.match(c) for c in v),
-                     "a list of capability names like ALL or NET_RAW"),
-    "tmpfs": (lambda v: _strings(v) and all(_TMPFS.match(t) for t in v),
-              "a list of mounts like /tmp:size=64m,mode=1777"),
+    "pip_requirement": (_text(_PIP_REQUIREMENT), "a requirement like uwsgi==2.0.31 or pyuwsgi>=2.0"),
+    "image": (_text(_IMAGE), "an image reference like registry.example.com:5000/name:tag"),
+    "opt_hostname": (_optional(_text(_HOSTNAME)), "empty or a host name like shop.example.com"),
+    "opt_url": (_optional(_text(_URL)), "empty or an http:// or https:// URL"),
+    "urls": (_list_of(_text(_URL)), "a list of http:// or https:// URLs"),
+    "networks": (_list_of(_text(_address_or_network)), "a list of IP addresses or networks like 10.0.0.5 or 10.0.0.0/24"),
+    "capabilities": (_list_of(_text(_CAPABILITY)), "a list of capability names like ALL or NET_RAW"),
+    "tmpfs": (_list_of(_text(_TMPFS)), "a list of mounts like /tmp:size=64m,mode=1777"),
 }
 
 
@@ -135,8 +147,7 @@ def shape_errors(checks):
             good = False
         if not good:
             hint = ""
-            if isinstance(value, str) and kind in ("commands", "str_list", "deb_packages", "urls", "networks",
-                                                   "capabilities", "tmpfs"):
+            if isinstance(value, str) and getattr(test, "is_list", False):
                 hint = " (a single string is not a list: put it in [ ])"
             errors.append("%s is %s: use %s%s." % (name, _show(value), accepted, hint))
     return errors
@@ -144,4 +155,4 @@ def shape_errors(checks):
 
 class FilterModule:
     def filters(self):
-        return {"shape_errors": shape_errors}
+        return {"shape_errors": shape_errors, "milliseconds": milliseconds}

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from ansible_collections.pyfleet.wsgi.plugins.filter import pyfleet as f
-from ansible_collections.pyfleet.wsgi.plugins.filter.shapes import shape_errors
+from ansible_collections.pyfleet.wsgi.plugins.filter.shapes import milliseconds, shape_errors
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _health
 from ansible_collections.pyfleet.wsgi.plugins.modules import deploy_lock, port_guard
 
@@ -176,3 +176,10 @@ def test_shape_message_names_the_variable_value_and_what_is_accepted():
     (message,) = shape_errors([["pyfleet_release_commands", "python manage.py migrate", "commands"]])
     assert message.startswith('pyfleet_release_commands is "python manage.py migrate": use a list of shell commands')
     assert "put it in [ ]" in message
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("300ms", 300), ("2s", 2000), (2, 2000), ("2", 2000), ("soon", -1), ("1.5s", -1), (True, -1), ("", -1),
+])
+def test_milliseconds(value, expected):
+    assert milliseconds(value) == expected
