@@ -4,29 +4,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.pyfleet.wsgi.plugins.filter import pyfleet as f
 
 
-def test_pool_members_fixed_addresses_and_ports():
-    members = f.pool_members("10.0.0.5", 3, 8100, "shop", "web1", "172.30.100.0/24")
-    assert [m["name"] for m in members] == ["shop-1", "shop-2", "shop-3"]
-    assert [m["port"] for m in members] == [8100, 8101, 8102]
-    assert [m["ip"] for m in members] == ["172.30.100.11", "172.30.100.12", "172.30.100.13"]
-    assert {m["address"] for m in members} == {"10.0.0.5"}
-    assert {m["host"] for m in members} == {"web1"}
-
-
-@pytest.mark.parametrize("size,base,subnet,message", [
-    (0, 8100, "172.30.100.0/24", "at least 1"),
-    (2, 65535, "172.30.100.0/24", "outside"),
-    (2, 8100, "172.30.100.1/24", "not a network"),
-    (8, 8100, "172.30.100.0/29", "too few"),
-])
-def test_pool_members_refuses_bad_input(size, base, subnet, message):
-    with pytest.raises(AnsibleFilterError, match=message):
-        f.pool_members("10.0.0.5", size, base, "shop", "web1", subnet)
+def _members(address, size, host):
+    settings = {"app": "shop", "size": size, "port_base": 8100, "bind_address": address,
+                "subnet": "172.30.100.0/24", "protocol": "uwsgi"}
+    return f.pool_members_in_slot(0, settings, host)
 
 
 def test_upstream_uses_network_address_on_own_host_and_published_port_elsewhere():
-    a = f.pool_members("10.0.0.5", 2, 8100, "shop", "web1", "172.30.100.0/24")
-    b = f.pool_members("10.0.0.6", 2, 8100, "shop", "web2", "172.30.100.0/24")
+    a = _members("10.0.0.5", 2, "web1")
+    b = _members("10.0.0.6", 2, "web2")
     seen_from_web1 = [m["endpoint"] for m in f.upstream_servers([b, a], "web1")]
     assert seen_from_web1 == ["172.30.100.11:3031", "172.30.100.12:3031", "10.0.0.6:8100", "10.0.0.6:8101"]
     seen_from_lb = [m["endpoint"] for m in f.upstream_servers([a, b], "lb")]
@@ -34,8 +20,8 @@ def test_upstream_uses_network_address_on_own_host_and_published_port_elsewhere(
 
 
 def test_upstream_refuses_two_hosts_on_one_endpoint():
-    a = f.pool_members("10.0.0.5", 1, 8100, "shop", "web1", "172.30.100.0/24")
-    b = f.pool_members("10.0.0.5", 1, 8100, "shop", "web2", "172.30.100.0/24")
+    a = _members("10.0.0.5", 1, "web1")
+    b = _members("10.0.0.5", 1, "web2")
     with pytest.raises(AnsibleFilterError, match="both listen on 10.0.0.5:8100"):
         f.upstream_servers([a, b], "lb")
 
@@ -44,15 +30,6 @@ def test_endpoint_brackets_ipv6():
     assert f._endpoint("fd00::5", 8100) == "[fd00::5]:8100"
     assert f._endpoint("10.0.0.5", 80) == "10.0.0.5:80"
     assert f._endpoint("web1.example", 80) == "web1.example:80"
-
-
-@pytest.mark.parametrize("cpus,size,expected", [(2, 2, 2), (8, 2, 8), (1, 4, 2), (16, 4, 8)])
-def test_uwsgi_sizing_from_cpus(cpus, size, expected):
-    assert f.uwsgi_sizing(cpus, size) == {"processes": expected, "threads": 1}
-
-
-def test_uwsgi_sizing_explicit_values_win():
-    assert f.uwsgi_sizing(8, 2, 3, 4) == {"processes": 3, "threads": 4}
 
 
 def test_content_version_is_stable_and_sensitive():
@@ -91,76 +68,6 @@ def test_build_excludes_adds_without_duplicates():
     assert excludes[-1] == "node_modules"
 
 
-def _listed(name, state="running", status="Up 3 minutes (healthy)", labels=None, image="app:1"):
-    return {"Names": ["/" + name], "State": state, "Status": status, "Labels": labels or {}, "Image": image}
-
-
-def test_container_states_index_by_name_with_health():
-    states = f.container_states([_listed("a-1"), _listed("a-2", state="exited", status="Exited (0) 1 minute ago")])
-    assert states["a-1"] == {"image": "app:1", "running": True, "healthy": True, "labels": {}}
-    assert states["a-2"]["running"] is False and states["a-2"]["healthy"] is False
-
-
-def _slots(size=2):
-    a = f.pool_members("10.0.0.5", size, 8100, "shop", "web1", "172.30.100.0/24")
-    b = f.pool_members("10.0.0.5", size, 8100, "shop", "web1", "172.30.100.0/24", slot=1)
-    return a, b
-
-
-def test_pool_members_slot_b_sits_beside_slot_a():
-    a, b = _slots()
-    assert [m["name"] for m in b] == ["shop-1-b", "shop-2-b"]
-    assert [m["port"] for m in b] == [8200, 8201] and [m["ip"] for m in b] == ["172.30.100.111", "172.30.100.112"]
-    assert [m["hostname"] for m in a] == [m["hostname"] for m in b] == ["shop-1.web1", "shop-2.web1"]
-
-
-def test_pool_plan_fresh_host_starts_slot_a():
-    a, b = _slots()
-    plan = f.pool_plan(a, b, {}, {"image": "app:1"})
-    assert [m["name"] for m in plan["start"]] == ["shop-1", "shop-2"]
-    assert plan["current"] == [] and plan["retire"] == []
-    assert plan["members"] == plan["start"]
-
-
-def test_pool_plan_keeps_current_members_and_rolls_changed_ones_into_the_other_slot():
-    a, b = _slots()
-    spec = {"image": "app:1"}
-    states = f.container_states([
-        _listed("shop-1", labels={"pyfleet.spec": f.spec_digest(spec, a[0])}),
-        _listed("shop-2-b", labels={"pyfleet.spec": f.spec_digest(spec, b[1])}),
-    ])
-    plan = f.pool_plan(a, b, states, spec)
-    assert plan["start"] == [] and plan["retire"] == []
-    assert [m["name"] for m in plan["members"]] == ["shop-1", "shop-2-b"]
-    new = f.pool_plan(a, b, states, {"image": "app:2"})
-    assert [m["name"] for m in new["start"]] == ["shop-1-b", "shop-2"]
-    assert [m["name"] for m in new["current"]] == ["shop-1", "shop-2-b"]
-    assert new["retire"] == ["shop-1", "shop-2-b"]
-
-
-def test_pool_plan_retires_members_beyond_the_size_and_clears_stopped_leftovers():
-    a, b = _slots(1)
-    spec = {"image": "app:1"}
-    states = f.container_states([
-        _listed("shop-1", labels={"pyfleet.spec": "old"}),
-        _listed("shop-1-b", state="exited", status="Exited (1)"),
-        _listed("shop-2"),
-    ])
-    plan = f.pool_plan(a, b, states, spec)
-    assert [m["name"] for m in plan["start"]] == ["shop-1-b"]
-    assert plan["retire"] == ["shop-1", "shop-2"]
-    assert plan["stale"] == []
-    unhealthy = f.container_states([_listed("shop-1", status="Up (unhealthy)"), _listed("shop-1-b", state="exited", status="x")])
-    plan = f.pool_plan(a, b, unhealthy, spec)
-    assert [m["name"] for m in plan["start"]] == ["shop-1"] and plan["stale"] == ["shop-1-b"]
-
-
-def test_spec_digest_depends_on_member_and_spec_not_key_order():
-    assert f.spec_digest({"a": 1, "b": 2}, {"n": 1}) == f.spec_digest({"b": 2, "a": 1}, {"n": 1})
-    assert f.spec_digest({"a": 1}, {"n": 1}) != f.spec_digest({"a": 1}, {"n": 2})
-    assert len(f.spec_digest({})) == 16
-
-
 @pytest.mark.parametrize("batch,sizes", [("100%", [5]), ("50%", [3, 2]), (1, [1, 1, 1, 1, 1]), ("2", [2, 2, 1]), ("1%", [1] * 5)])
 def test_rollout_batches(batch, sizes):
     hosts = ["h%d" % i for i in range(5)]
@@ -178,3 +85,8 @@ def test_pool_protocol_follows_the_frontends_unless_set():
     assert f.pool_protocol("", ["nginx", "nginx"]) == "uwsgi"
     assert f.pool_protocol("", ["nginx", "caddy"]) == "http"
     assert f.pool_protocol("uwsgi", ["caddy"]) == "uwsgi"
+
+
+def test_port_range_spans_a_slot():
+    assert f.port_range(8100, 3) == "8100:8102"
+    assert f.port_range(8200, 1) == "8200"
