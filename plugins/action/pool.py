@@ -176,14 +176,17 @@ class ActionModule(ActionBase):
     def _current(self, result, settings):
         """What serves now, for the frontends, and the spec to return to."""
         engine = self._engine(settings)
-        record = self._record(self._state())
+        state = self._state(read=(RECORD, "history"))
+        record = self._record(state)
+        history = [line for line in ((state.get("contents") or {}).get("history") or "").splitlines() if line]
         spec = self._spec(settings, {})
         plan = _pool.plan(spec, self._args["host"], _pool.container_states(engine.get("containers")),
                           record.get("serving"))
         current = [_public(m) for m in plan["current"]]
-        result.update(current=current, previous=plan["previous"], ansible_facts={
+        result.update(current=current, previous=plan["previous"], history=history, ansible_facts={
             "pyfleet_pool_members": current,
             "pyfleet_pool_serving_spec": plan["previous"],
+            "pyfleet_pool_history": history,
             "pyfleet_pool_failure": "",
         })
 
@@ -224,6 +227,10 @@ class ActionModule(ActionBase):
                   "after": "".join("%s %s\n" % (m["name"], m.get("image", "")) for m in members),
                   "before_header": "%s members" % self._args["host"], "after_header": "%s members" % self._args["host"]},
         )
+        kept = [n for n in _names(plan["members"]) if n not in _names(plan["start"])]
+        result["msg"] = "%s %s from %s, then retire %s; keeping %s" % (
+            "would start" if self._task.check_mode else "starting", ", ".join(_names(plan["start"])) or "nothing",
+            spec["image"], ", ".join(plan["retire"]) or "nothing", ", ".join(kept) or "nothing")
         facts = {"pyfleet_pool_members": members, "pyfleet_pool_retire": plan["retire"],
                  "pyfleet_pool_failure": "", "pyfleet_pool_previous_image": previous_images[0] if previous_images else "",
                  "pyfleet_pool_digest": digest, "pyfleet_pool_moved": bool(plan["start"] or plan["retire"])}

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import math
 import re
@@ -14,7 +13,7 @@ import zlib
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _pool
-from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import DEFAULT_EXCLUDES
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import DEFAULT_EXCLUDES, content_version
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
@@ -97,17 +96,6 @@ def _endpoint(address, port):
     except ValueError:
         pass
     return "%s:%s" % (address, port)
-
-
-def content_version(parts, length=12):
-    """A short immutable version from content digests (order-sensitive)."""
-    if isinstance(parts, str):
-        parts = [parts]
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(str(part).encode("utf-8"))
-        digest.update(b"\0")
-    return digest.hexdigest()[: int(length)]
 
 
 def build_excludes(extra=None):

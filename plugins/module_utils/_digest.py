@@ -64,3 +64,14 @@ def tree_digest(root, excludes=DEFAULT_EXCLUDES):
                     digest.update(chunk)
             digest.update(b"\0")
     return digest.hexdigest()
+
+
+def content_version(parts, length=12):
+    """A short immutable version from content digests (order-sensitive)."""
+    if isinstance(parts, str):
+        parts = [parts]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(str(part).encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[: int(length)]

@@ -19,7 +19,7 @@ description:
     kept on the host (mode 0600) so that a rollback restarts exactly what ran.
   - Which member serves is read from C(pool.json), written when the frontends have moved; it is
     never guessed from which slot is healthy.
-  - O(step=current) reports what serves now. O(step=start) starts the members the wanted spec
+  - O(step=current) reports what serves now and the host's deploy history. O(step=start) starts the members the wanted spec
     lacks in the free slot beside the serving ones and waits until they are healthy, failing
     fast when one turns unhealthy, exits or restarts. O(step=retire) records what the frontends
     now use, stops the old members (SIGTERM, then the C(stop_timeout) of O(settings)) and removes image
@@ -168,7 +168,8 @@ ansible_facts:
   description:
     - C(pyfleet_pool_members) (for the frontends), C(pyfleet_pool_retire), C(pyfleet_pool_failure),
       C(pyfleet_pool_moved), C(pyfleet_pool_previous_image), C(pyfleet_pool_digest) and, with
-      O(step=current), C(pyfleet_pool_serving_spec).
+      O(step=current), C(pyfleet_pool_serving_spec) and C(pyfleet_pool_history) (the versions the
+      host was rolled out to, oldest first).
   returned: always
   type: dict
 """

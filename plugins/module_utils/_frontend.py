@@ -1,0 +1,21 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The frontend's decisions, as pure functions the frontend action (plugins/action/frontend.py) calls."""
+
+from __future__ import annotations
+
+
+def must_install(candidate, live):
+    """A rendered config goes live (after validation) only when it differs from the live one."""
+    return candidate != live
+
+
+def must_reload(installed, tls_written, container_changed):
+    """A running proxy reloads for a new config or new certificates; a container that was just
+    created or recreated already started with them."""
+    return bool(installed or tls_written) and not container_changed
+
+
+def serves(status, content, config_id):
+    """Whether a new connection got the new config: its id answers, or the config has no such
+    location (a custom template without it answers 404)."""
+    return status == 404 or (content or "").strip() == config_id
