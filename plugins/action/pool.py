@@ -322,7 +322,14 @@ class ActionModule(ActionBase):
         return removed
 
     def _release(self, result, settings):
-        """The version's release commands, once, in a container of the app's spec."""
+        """The version's release commands, once, in a container of the app's spec; a version
+        whose record (releases/<version>) is on the host has run them already."""
+        version = settings["image"].rsplit(":", 1)[-1]
+        record = "releases/%s" % version
+        if self._state(read=(record,))["contents"].get(record) is not None:
+            result.update(released=True, msg="%s ran its release commands before" % settings["image"])
+            return
+        result["released"] = False
         engine = self._engine(settings, images=settings["image"])
         spec = self._spec(settings, engine)
         result["changed"] = self._network(settings, engine) or True

@@ -90,8 +90,21 @@ def accessory_errors(items, groups):
     return errors
 
 
+def host_address(host):
+    """Where an accessory host is reached, from its hostvars: pyfleet_accessory_address, else
+    pyfleet_pool_bind_address, else ansible_host, else its inventory name."""
+    for name in ("pyfleet_accessory_address", "pyfleet_pool_bind_address", "ansible_host", "inventory_hostname"):
+        value = host.get(name) if hasattr(host, "get") else None
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
 def accessories(items, app_name, groups, hostvars, postgres_image="postgres:16"):
     """Each accessory as the roles use it.
+
+    ``hostvars`` maps each accessory host to its address (as playbooks/vars/access.yml
+    hands it to the roles, from host_address) or to its variables.
 
     ``host`` runs it; the app reaches it at ``target``:``target_port``: on the app network
     by container name when the only pool host is that host, else at the host's address on
@@ -104,9 +117,13 @@ def accessories(items, app_name, groups, hostvars, postgres_image="postgres:16")
         kind = item.get("kind", "postgres")
         name = item["name"]
         host = _host_of(item, groups)
-        address = str(item.get("address") or _hostvar(hostvars, host, "pyfleet_accessory_address")
-                      or _hostvar(hostvars, host, "pyfleet_pool_bind_address")
-                      or _hostvar(hostvars, host, "ansible_host") or host)
+        known = hostvars.get(host) if hasattr(hostvars, "get") else None
+        if isinstance(known, str):
+            address = str(item.get("address") or known or host)
+        else:
+            address = str(item.get("address") or _hostvar(hostvars, host, "pyfleet_accessory_address")
+                          or _hostvar(hostvars, host, "pyfleet_pool_bind_address")
+                          or _hostvar(hostvars, host, "ansible_host") or host)
         container = "%s-%s" % (app_name, name)
         local = pool_hosts == {host}
         spec = {
@@ -202,5 +219,6 @@ class FilterModule:
             "accessories": accessories,
             "accessory_errors": accessory_errors,
             "accessory_env": accessory_env,
+            "accessory_host_address": host_address,
             "dotenv": dotenv,
         }

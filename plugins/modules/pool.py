@@ -23,7 +23,8 @@ description:
     lacks in the free slot beside the serving ones and waits until they are healthy, failing
     fast when one turns unhealthy, exits or restarts. O(step=retire) records what the frontends
     now use, stops the old members (SIGTERM, then the C(stop_timeout) of O(settings)) and removes image
-    versions beyond O(keep_images). O(step=release) runs the release commands once.
+    versions beyond O(keep_images). O(step=release) runs the release commands once, unless the
+    host holds the version's release record (C(releases/<version>) in O(state_dir)).
 version_added: 0.5.0
 author: pyfleet maintainers (@pyfleet)
 options:
