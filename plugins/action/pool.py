@@ -98,7 +98,8 @@ class ActionModule(ActionBase):
         return spec
 
     def _network(self, settings, engine):
-        if engine.get("networks"):
+        # Docker's name filter matches parts of names: pyfleet-shop finds pyfleet-shop2 too.
+        if any(n.get("Name") == settings["network"] for n in engine.get("networks") or []):
             return False
         if self._task.check_mode:
             return True
