@@ -76,7 +76,7 @@ def demo(tree, app, port, rounds, tmp):
     src = pathlib.Path(tmp) / app
     shutil.copytree(ROOT / "examples" / "hello", src)
     extra = {"pyfleet_app_name": app, "pyfleet_app_src": str(src), "pyfleet_http_port": port,
-             "pyfleet_pool_port_base": port + 100}
+             "pyfleet_pool_port_base": 29000 + 200 * (port - 28780)}
     inventory = tree / "inventory" / "local.yml"
     floor_book = pathlib.Path(tmp) / "floor.yml"
     floor_book.write_text(FLOOR)
