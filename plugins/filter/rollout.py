@@ -4,11 +4,14 @@ which hosts go back to what when it may not."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
 
 def _get(host, name, default):
-    value = host.get(name, default) if isinstance(host, dict) else default
+    # hostvars of a host are a Mapping (HostVarsVars), not a dict.
+    value = host.get(name, default) if isinstance(host, Mapping) else default
     return default if value is None else value
 
 

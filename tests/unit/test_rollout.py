@@ -1,5 +1,7 @@
 """The rollout's decisions between hosts (plugins/filter/rollout.py): the batch gate and the way back."""
 
+from collections.abc import Mapping
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
@@ -43,3 +45,26 @@ def test_nothing_moved_nothing_goes_back():
 def test_revert_plan_needs_a_list():
     with pytest.raises(AnsibleFilterError):
         rollout.revert_plan("web1", "shop:2")
+
+
+class HostVars(Mapping):
+    """What map('extract', hostvars) hands a filter: a Mapping, not a dict."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+
+def test_gate_and_plan_read_hostvars_mappings():
+    hosts = [HostVars({"pyfleet_rollout_step_failure": "lb1: frontend did not move"}),
+             HostVars(_host("web1", True, "shop:1", "aaaa"))]
+    assert rollout.batch_gate(hosts) == ["lb1: frontend did not move"]
+    assert rollout.revert_plan(hosts, "shop:2")["hosts"] == ["web1"]
