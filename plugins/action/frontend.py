@@ -13,26 +13,16 @@ import os
 import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _frontend
+from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
 
 
-class ActionModule(ActionBase):
+class ActionModule(PyfleetAction):
     _VALID_ARGS = frozenset((
         "host", "kind", "dir", "mount", "file", "template", "template_vars", "check", "reload",
         "container", "tls_files", "confirm_url", "config_id", "confirm_timeout", "reach",
     ))
-
-    def _module(self, name, args):
-        out = self._execute_module(module_name=name, module_args=args, task_vars=self._vars)
-        out.pop("invocation", None)
-        return out
-
-    def _render(self, template, values):
-        lookup = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader,
-                                                           templar=self._templar)
-        return lookup.run([template], variables=self._vars, template_vars=values)[0]
 
     def _fail(self, result, msg):
         result.update(failed=True, msg=msg)

@@ -8,31 +8,21 @@ import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _context
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import DEFAULT_EXCLUDES, content_version, tree_digest
+from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
 
 HELPERS = ("healthcheck.py", "start.py", "deps.py")
 LISTEN_PORT = 3031
 
 
-class ActionModule(ActionBase):
+class ActionModule(PyfleetAction):
     _VALID_ARGS = frozenset((
         "src", "context", "repository", "version", "build", "builder_base", "runtime_base",
         "dependencies", "dockerignore_extra", "extra_ca_bundle", "helpers", "dockerfile_template",
         "dockerignore_template", "template_vars", "app_name",
     ))
-
-    def _module(self, name, args):
-        out = self._execute_module(module_name=name, module_args=args, task_vars=self._vars)
-        out.pop("invocation", None)
-        return out
-
-    def _render(self, template, values):
-        lookup = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader,
-                                                           templar=self._templar)
-        return lookup.run([template], variables=self._vars, template_vars=values)[0]
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

@@ -14,10 +14,10 @@ import json
 import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._health import judge
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _pool
+from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
 
 _STEPS = ("current", "start", "retire", "release")
 RECORD = "pool.json"
@@ -36,18 +36,13 @@ def _public(member):
     return {k: member[k] for k in keys if k in member}
 
 
-class ActionModule(ActionBase):
+class ActionModule(PyfleetAction):
     _VALID_ARGS = frozenset((
         "step", "host", "settings", "config_template", "config_vars", "state_dir", "restore", "healthy_timeout", "poll",
         "retire", "serving", "digest", "drain", "keep_images", "repository", "commands", "timeout", "on_failure",
     ))
 
     # -- what the engine and the state directory say --------------------------------------
-
-    def _module(self, name, args):
-        out = self._execute_module(module_name=name, module_args=args, task_vars=self._vars)
-        out.pop("invocation", None)
-        return out
 
     def _engine(self, settings, images=None):
         args = dict(containers=True, containers_all=True, verbose_output=True,
@@ -85,9 +80,7 @@ class ActionModule(ActionBase):
         values = dict(self._args.get("config_vars") or {})
         values.update(_pool.sizing((engine.get("host_info") or {}).get("NCPU", 1), settings["size"],
                                    values.get("processes", 0), values.get("threads", 0)))
-        lookup = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader,
-                                                           templar=self._templar)
-        return lookup.run([self._args["config_template"]], variables=self._vars, template_vars=values)[0]
+        return self._render(self._args["config_template"], values)
 
     def _spec(self, settings, engine, config=""):
         """The wanted spec: the settings, the config's place and the image's content id."""
