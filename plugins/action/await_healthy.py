@@ -8,26 +8,20 @@ turned unhealthy fails it at once with its health check's last output; `timeout`
 
 from __future__ import annotations
 
-import time
-
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
-from ansible_collections.pyfleet.wsgi.plugins.module_utils._health import judge
+from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction, describe
 
 _DOCKER_ARGS = frozenset(("docker_host",))
 
 
-def _describe(states, names):
-    return "; ".join("%s (%s): %s" % (n, states[n]["state"], states[n]["output"] or "no output") for n in names)
-
-
-class ActionModule(ActionBase):
+class ActionModule(PyfleetAction):
     _VALID_ARGS = frozenset(("names", "timeout", "poll")) | _DOCKER_ARGS
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
+        self._vars = task_vars
         names = self._task.args.get("names")
         if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names:
             raise AnsibleActionFail("names must be a non-empty list of container names, got %r" % (names,))
@@ -41,27 +35,12 @@ class ActionModule(ActionBase):
         if self._task.check_mode:
             result["msg"] = "a dry run started nothing to wait for"
             return result
-        started = time.monotonic()
-        states = result["states"]
-        while True:
-            broken, waiting = [], []
-            for name in names:
-                info = self._execute_module(module_name="community.docker.docker_container_info",
-                                            module_args=dict(docker, name=name), task_vars=task_vars)
-                if info.get("failed"):
-                    raise AnsibleActionFail("reading %s failed: %s" % (name, info.get("msg", "")))
-                verdict, state, output = judge(info.get("container") if info.get("exists") else None)
-                states[name] = {"state": state, "output": output}
-                (broken if verdict == "broken" else waiting if verdict == "wait" else []).append(name)
-            result["elapsed"] = round(time.monotonic() - started, 2)
-            if broken:
-                result.update(failed=True, broken=broken, msg=_describe(states, broken))
-                return result
-            if not waiting:
-                result["msg"] = "%s healthy after %.1f s" % (", ".join(names), result["elapsed"])
-                return result
-            if result["elapsed"] > timeout:
-                result.update(failed=True, broken=waiting,
-                              msg="not healthy after %d s: %s" % (timeout, _describe(states, waiting)))
-                return result
-            time.sleep(poll)
+        verdict, late, states, elapsed = self._await_healthy(names, timeout, poll, docker)
+        result.update(states=states, elapsed=elapsed)
+        if verdict == "broken":
+            result.update(failed=True, broken=late, msg=describe(states, late))
+        elif verdict == "timeout":
+            result.update(failed=True, broken=late, msg="not healthy after %d s: %s" % (timeout, describe(states, late)))
+        else:
+            result["msg"] = "%s healthy after %.1f s" % (", ".join(names), elapsed)
+        return result

@@ -10,7 +10,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _context
-from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import DEFAULT_EXCLUDES, content_version, tree_digest
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import build_excludes, content_version, tree_digest
 from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
 
 HELPERS = ("healthcheck.py", "start.py", "deps.py")
@@ -42,7 +42,7 @@ class ActionModule(PyfleetAction):
         present = [n for n in _context.DEPENDENCY_FILES + ("Pipfile", ".dockerignore")
                    if os.path.isfile(os.path.join(src, n))]
         kind, layer = _context.dependencies(present, args.get("dependencies", "auto"))
-        excludes = list(DEFAULT_EXCLUDES) + [p for p in args.get("dockerignore_extra") or [] if p not in DEFAULT_EXCLUDES]
+        excludes = build_excludes(args.get("dockerignore_extra"))
         app_patterns = []
         if ".dockerignore" in present:
             with open(os.path.join(src, ".dockerignore"), encoding="utf-8") as handle:

@@ -15,9 +15,8 @@ import time
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.pyfleet.wsgi.plugins.module_utils._health import judge
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _pool
-from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
+from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction, describe
 
 _STEPS = ("current", "start", "retire", "release")
 RECORD = "pool.json"
@@ -115,24 +114,6 @@ class ActionModule(PyfleetAction):
 
     # -- waiting and reporting ----------------------------------------------------------------
 
-    def _await(self, names, timeout, poll):
-        """None when every container got healthy, else what the broken or late ones said."""
-        started = time.monotonic()
-        while True:
-            broken, waiting, said = [], [], {}
-            for name in names:
-                info = self._module("community.docker.docker_container_info", dict(name=name))
-                verdict, state, output = judge(info.get("container") if info.get("exists") else None)
-                said[name] = "%s (%s): %s" % (name, state, output or "no health check output")
-                (broken if verdict == "broken" else waiting if verdict == "wait" else []).append(name)
-            if broken:
-                return "; ".join(said[n] for n in broken)
-            if not waiting:
-                return None
-            if time.monotonic() - started > timeout:
-                return "not healthy after %d s: %s" % (timeout, "; ".join(said[n] for n in waiting))
-            time.sleep(poll)
-
     def _entry_point_words(self, names):
         """The entry point's own lines (``pyfleet: ...``): a service it waited for, a crash."""
         lines = []
@@ -213,15 +194,14 @@ class ActionModule(PyfleetAction):
         current = [_public(m) for m in plan["current"]]
         members = [_public(m) for m in plan["members"]]
         previous_images = sorted({m["image"] for m in plan["current"]} - {spec["image"]})
+        kept = [n for n in _names(plan["members"]) if n not in _names(plan["start"])]
         result.update(
-            plan={"start": _names(plan["start"]), "retire": plan["retire"], "stale": plan["stale"],
-                  "keep": [n for n in _names(plan["members"]) if n not in _names(plan["start"])]},
+            plan={"start": _names(plan["start"]), "retire": plan["retire"], "stale": plan["stale"], "keep": kept},
             digest=digest, previous=plan["previous"], current=current, members=members,
             diff={"before": "".join("%s %s\n" % (m["name"], m.get("image", "")) for m in current),
                   "after": "".join("%s %s\n" % (m["name"], m.get("image", "")) for m in members),
                   "before_header": "%s members" % self._args["host"], "after_header": "%s members" % self._args["host"]},
         )
-        kept = [n for n in _names(plan["members"]) if n not in _names(plan["start"])]
         result["msg"] = "%s %s from %s, then retire %s; keeping %s" % (
             "would start" if self._task.check_mode else "starting", ", ".join(_names(plan["start"])) or "nothing",
             spec["image"], ", ".join(plan["retire"]) or "nothing", ", ".join(kept) or "nothing")
@@ -261,8 +241,10 @@ class ActionModule(PyfleetAction):
             for member in plan["start"]:
                 self._container(_pool.container_params("member", spec, member), "starting %s" % member["name"])
             # All at once; one that is unhealthy, exits or restarts fails the batch at once.
-            failure = self._await(names, float(self._args.get("healthy_timeout", 120)),
-                                  float(self._args.get("poll", 1)))
+            timeout = float(self._args.get("healthy_timeout", 120))
+            verdict, late, states, _elapsed = self._await_healthy(names, timeout, float(self._args.get("poll", 1)))
+            said = describe(states, late, silent="no health check output")
+            failure = {"ok": None, "broken": said, "timeout": "not healthy after %d s: %s" % (timeout, said)}[verdict]
         except AnsibleActionFail as exc:
             failure = str(exc)
         if not failure:

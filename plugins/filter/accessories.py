@@ -28,14 +28,6 @@ def _is_address(value):
         return False
 
 
-def _hostvar(hostvars, host, name, default=None):
-    try:
-        value = hostvars[host].get(name, default)
-    except KeyError:
-        return default
-    return default if value in (None, "") else value
-
-
 def _host_of(item, groups):
     if item.get("host"):
         return item["host"]
@@ -118,12 +110,7 @@ def accessories(items, app_name, groups, hostvars, postgres_image="postgres:16")
         name = item["name"]
         host = _host_of(item, groups)
         known = hostvars.get(host) if hasattr(hostvars, "get") else None
-        if isinstance(known, str):
-            address = str(item.get("address") or known or host)
-        else:
-            address = str(item.get("address") or _hostvar(hostvars, host, "pyfleet_accessory_address")
-                          or _hostvar(hostvars, host, "pyfleet_pool_bind_address")
-                          or _hostvar(hostvars, host, "ansible_host") or host)
+        address = str(item.get("address") or (known if isinstance(known, str) else host_address(known or {})) or host)
         container = "%s-%s" % (app_name, name)
         local = pool_hosts == {host}
         spec = {

@@ -13,7 +13,7 @@ import zlib
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _pool
-from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import DEFAULT_EXCLUDES, content_version
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import build_excludes, content_version
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
@@ -96,15 +96,6 @@ def _endpoint(address, port):
     except ValueError:
         pass
     return "%s:%s" % (address, port)
-
-
-def build_excludes(extra=None):
-    """Patterns kept out of every build context: the defaults plus ``extra``."""
-    result = list(DEFAULT_EXCLUDES)
-    for pattern in extra or []:
-        if pattern not in result:
-            result.append(str(pattern))
-    return result
 
 
 def valid_name(value):

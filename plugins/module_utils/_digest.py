@@ -28,6 +28,15 @@ DEFAULT_EXCLUDES = (
 )
 
 
+def build_excludes(extra=None):
+    """Patterns kept out of every build context: the defaults plus ``extra``."""
+    result = list(DEFAULT_EXCLUDES)
+    for pattern in extra or []:
+        if pattern not in result:
+            result.append(str(pattern))
+    return result
+
+
 def is_excluded(relpath, excludes):
     """True when any component of ``relpath`` matches one of the ``excludes`` patterns."""
     parts = relpath.replace(os.sep, "/").split("/")

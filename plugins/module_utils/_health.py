@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Whether a container is on its way to serve, serves, or never will (for await_healthy)."""
+"""Whether a container is on its way to serve, serves, or never will (for the actions that wait for it)."""
 
 from __future__ import annotations
 
