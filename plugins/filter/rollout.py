@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The rollout's two decisions between hosts (playbooks/rollout.yml): may the batch go on, and
-which hosts go back to what when it may not."""
+"""The rollout's decisions between hosts (playbooks/deploy.yml, playbooks/rollout.yml): is
+there anything to do, may the batch go on, and which hosts go back to what when it may not."""
 
 from __future__ import annotations
 
@@ -13,6 +13,23 @@ def _get(host, name, default):
     # hostvars of a host are a Mapping (HostVarsVars), not a dict.
     value = host.get(name, default) if isinstance(host, Mapping) else default
     return default if value is None else value
+
+
+def deploy_needed(hosts):
+    """False only when every host of ``hosts`` (hostvars of the fleet) checked that it runs what
+    the last finished deploy of the same inputs left (pyfleet_converged, the converged action).
+
+    A host that did not check (rollback.yml and scale.yml do not), or any host with a reason,
+    means the whole deploy runs: preflight, image, rollout.
+    """
+    hosts = list(hosts)
+    if not hosts:
+        return True
+    for host in hosts:
+        said = _get(host, "pyfleet_converged", {})
+        if not (isinstance(said, Mapping) and said.get("converged") is True):
+            return True
+    return False
 
 
 def batch_gate(hosts):
@@ -55,4 +72,4 @@ def revert_plan(pool_hosts, fallback_image):
 
 class FilterModule:
     def filters(self):
-        return {"batch_gate": batch_gate, "revert_plan": revert_plan}
+        return {"batch_gate": batch_gate, "revert_plan": revert_plan, "deploy_needed": deploy_needed}

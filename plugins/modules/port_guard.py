@@ -80,22 +80,14 @@ rules:
   returned: always
 """
 
-import hashlib
 import ipaddress
 import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._guard import chain_name
+
 USER_CHAIN = "DOCKER-USER"
-
-
-def chain_name(name):
-    """An iptables chain name (at most 28 characters) that names `name`."""
-    clean = re.sub(r"[^A-Za-z0-9_.-]", "-", name)
-    chain = "PYF-" + clean
-    if len(chain) > 28:
-        chain = "PYF-%s-%s" % (clean[:17], hashlib.sha1(name.encode()).hexdigest()[:6])
-    return chain
 
 
 def _network(value, what):
