@@ -86,7 +86,8 @@ class ActionModule(PyfleetAction):
                     continue
                 try:
                     values[name] = known[name]
-                except Exception as exc:  # pylint: disable=broad-except - any failure means "read it in preflight"
+                except Exception as exc:  # pylint: disable=broad-except
+                    # Any failure here is preflight's to explain.
                     raise AnsibleActionFail("%s of %s cannot be read yet (%s)" % (name, host, exc))
                 if name.endswith(FILE_SUFFIXES):
                     files[values[name]] = file_digest(values[name])

@@ -62,6 +62,7 @@ attributes:
     description: O(state=check) changes nothing anyway; O(state=present) reports whether it would write.
   diff_mode:
     support: none
+    description: Writes only its own record; there is nothing to show.
 """
 
 EXAMPLES = r"""
