@@ -7,8 +7,8 @@
            inventory: the least any deploy that looks at the engine can cost.
   rollout  a code change rolled out on the one pool host, its image already built (two
            versions deployed in turn, both on the engine).
-  fleet    the no-op on the test fleet (scripts/fleet) with 1 and with 6 pool hosts: wall time
-           and controller CPU (ansible-playbook and its workers and ssh clients).
+  fleet    the no-op and the floor on the test fleet (scripts/fleet) with 1 and with 6 pool
+           hosts: wall time and controller CPU (ansible-playbook and its workers and ssh clients).
 
 With --baseline REF the demo, floor and rollout rows are also measured for that git revision
 (checked out into a temporary worktree), in the same run, under another app name.
@@ -108,8 +108,11 @@ def fleet(pool, rounds, tmp):
         src = pathlib.Path(tmp) / ("fleet%d" % pool)
         shutil.copytree(ROOT / "examples" / "hello", src)
         inv = fleet_inventory(pathlib.Path(tmp) / ("fleet%d.json" % pool), pool, src, app="noopfleet")
+        floor_book = pathlib.Path(tmp) / "floor.yml"
+        floor_book.write_text(FLOOR)
         play(ROOT, inv, ROOT / "deploy.yml")
-        return median_of([play(ROOT, inv, ROOT / "deploy.yml") for _ in range(rounds)])
+        return {"noop": median_of([play(ROOT, inv, ROOT / "deploy.yml") for _ in range(rounds)]),
+                "floor": median_of([play(ROOT, inv, floor_book) for _ in range(rounds)])}
     finally:
         sh(str(ROOT / "scripts" / "fleet"), "down", timeout=900)
 
@@ -149,12 +152,17 @@ def main():
         for kind in ("floor", "noop", "rollout"):
             print("%-12s %-8s %8.2f %8.2f %6d %8.2f" % (name, kind, row[kind]["wall_s"], row[kind]["cpu_s"],
                                                        row[kind]["tasks"], row[kind]["wall_s"] / row["floor"]["wall_s"]))
-    for pool, row in results.get("fleet", {}).items():
-        print("%-12s %-8s %8.2f %8.2f %6d" % ("fleet", "%d pool" % pool, row["wall_s"], row["cpu_s"], row["tasks"]))
+    for pool, rows in results.get("fleet", {}).items():
+        for kind in ("floor", "noop"):
+            row = rows[kind]
+            print("%-12s %-8s %8.2f %8.2f %6d %8.2f" % ("fleet %d pool" % pool, kind, row["wall_s"], row["cpu_s"], row["tasks"],
+                                                       row["wall_s"] / rows["floor"]["wall_s"]))
     if len(results.get("fleet", {})) > 1:
         counts = sorted(results["fleet"])
-        print("fleet no-op CPU growth %d -> %d pool hosts: %.2fx" % (
-            counts[0], counts[-1], results["fleet"][counts[-1]]["cpu_s"] / results["fleet"][counts[0]]["cpu_s"]))
+        for kind in ("floor", "noop"):
+            print("fleet %s CPU growth %d -> %d pool hosts: %.2fx" % (
+                kind, counts[0], counts[-1],
+                results["fleet"][counts[-1]][kind]["cpu_s"] / results["fleet"][counts[0]][kind]["cpu_s"]))
 
 
 if __name__ == "__main__":
