@@ -68,8 +68,14 @@ def snapshot(digest, containers, guards, trees):
             "guards": list(guards), "trees": dict(trees)}
 
 
-def differences(record, digest, containers, guards, trees):
-    """Why the host is not what the last finished deploy of ``digest`` left; empty when it is."""
+def differences(record, digest, containers, guards, trees, locked_by=None):
+    """Why the host is not what the last finished deploy of ``digest`` left; empty when it is.
+
+    ``locked_by`` is the holder of the deploy lock found on the host, if any: a rollout may be
+    under way (or was interrupted), so what the host shows proves nothing.
+    """
+    if locked_by is not None:
+        return ["the deploy lock is held (%s)" % (locked_by.strip() or "holder unknown")]
     if not isinstance(record, dict):
         return ["no deploy has finished on this host since it keeps records"]
     if record.get("digest") != digest:

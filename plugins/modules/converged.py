@@ -22,6 +22,7 @@ description:
   - Each of these is a reason. A container gone, stopped, unhealthy or recreated by something
     else than a deploy. A container of the app that no deploy started. Port guard rules changed
     or gone (after a reboot). A file changed in the state or config directories. Other inputs.
+    The deploy lock held (another rollout may be under way, or one was interrupted).
   - The action of the same name computes the inputs' digest on the controller and runs this
     module on each host; see the playbook C(pyfleet.wsgi.deploy).
 version_added: 0.5.0
@@ -162,7 +163,15 @@ def main():
             except OSError as exc:
                 module.fail_json(msg="writing %s failed: %s" % (record_path, exc))
         module.exit_json(changed=changed, converged=True, reasons=[])
-    reasons = _converged.differences(record, params["digest"], containers, guards, trees)
+    lock = os.path.join(params["path"], "deploy.lock")
+    locked_by = None
+    if os.path.isdir(lock):
+        try:
+            with open(os.path.join(lock, "holder"), encoding="utf-8") as handle:
+                locked_by = handle.read()
+        except OSError:
+            locked_by = ""
+    reasons = _converged.differences(record, params["digest"], containers, guards, trees, locked_by)
     module.exit_json(changed=False, converged=not reasons, reasons=reasons)
 
 

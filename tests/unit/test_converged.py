@@ -60,6 +60,13 @@ def test_guard_rules_gone_after_a_reboot_and_edited_files_are_reasons():
         "/etc/pyfleet/web differs from what the last deploy left"]
 
 
+def test_a_held_deploy_lock_proves_nothing():
+    assert _converged.differences(record(), "d1", RUNNING, GUARDS, TREES, "ops@ci, rolling out web:1\n") == [
+        "the deploy lock is held (ops@ci, rolling out web:1)"]
+    assert _converged.differences(record(), "d1", RUNNING, GUARDS, TREES, "") == [
+        "the deploy lock is held (holder unknown)"]
+
+
 def test_the_record_keeps_running_containers_by_id_only():
     now = dict(RUNNING, **{"web-release": {"id": "r1", "state": "exited", "health": "none"}})
     assert _converged.snapshot("d1", now, GUARDS, TREES)["containers"] == {"web-1": "a1", "web-frontend": "f1"}
