@@ -197,10 +197,26 @@ def source_addresses(hosts):
     return out
 
 
+def build_env_errors(build_env, app_env):
+    """A message when a build setting carries a value the app's environment holds (a real
+    secret copied into the build, where `docker history` shows it); empty otherwise. The
+    values themselves are never named."""
+    if not isinstance(build_env, dict) or not isinstance(app_env, dict):
+        return ""
+    secrets = {str(v): k for k, v in app_env.items() if len(str(v)) >= 8}
+    clashes = ["pyfleet_image_build_env.%s holds the value of pyfleet_app_env.%s" % (k, secrets[str(v)])
+               for k, v in sorted(build_env.items()) if str(v) in secrets]
+    if not clashes:
+        return ""
+    return ("%s: build settings show in the image's history (docker history), so give the build a dummy value "
+            "and the app its real one at run time." % "; ".join(clashes))
+
+
 class FilterModule:
     def filters(self):
         return {
             "upstream_servers": upstream_servers,
+            "build_env_errors": build_env_errors,
             "env_strings": env_strings,
             "pool_subnet": pool_subnet,
             "endpoint": _endpoint,

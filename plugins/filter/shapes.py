@@ -52,6 +52,7 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0
 _URL = re.compile(r"^https?://[^\s'\"`\\]+$")
 _CAPABILITY = re.compile(r"^[A-Z][A-Z_]*$")
 _TMPFS = re.compile(r"^/[A-Za-z0-9._/-]*(:[A-Za-z0-9=,._-]+)?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _is_int(value):
@@ -81,6 +82,13 @@ def _optional(test):
     return lambda v: v == "" or test(v)
 
 
+def _env(value):
+    """Names of environment variables to one-line values (strings, numbers or booleans)."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and _ENV_NAME.match(k) and isinstance(v, (str, int, float, bool)) and "\n" not in str(v)
+        and "\x00" not in str(v) for k, v in value.items())
+
+
 def _list_of(test):
     """A list (not a string) whose every element passes `test`."""
     def check(value):
@@ -108,6 +116,7 @@ KINDS = {
     "bool": (lambda v: isinstance(v, bool) or str(v).lower() in ("true", "false", "yes", "no"), "true or false"),
     "str": (_text(lambda v: True), "a string"),
     "dict": (lambda v: isinstance(v, dict), "a mapping of names to values"),
+    "env": (_env, "a mapping of variable names (letters, digits, _) to one-line values"),
     "size": (lambda v: (isinstance(v, str) or _is_int(v)) and _SIZE.match(str(v)) is not None,
              "a size like 512m, 64k, 1g or a number of bytes"),
     "duration": (_text(_DURATION), "a duration like 500ms, 5s, 2m or 1h"),

@@ -21,6 +21,13 @@ VARS = {
     "pyfleet_pool_port_base": 28100,
     "pyfleet_http_port": PORT,
     "pyfleet_frontend_client_max_body_size": "1m",
+    # A build step that needs the app's dependencies (Flask) and a setting of its own, and
+    # writes a file the frontend then serves, like collectstatic.
+    "pyfleet_image_build_commands": [
+        "python -c \"import os, pathlib, webapp; pathlib.Path('static/built.txt').write_text("
+        "'built with ' + webapp.Flask.__module__ + ' for ' + os.environ['BUILD_TARGET'])\"",
+    ],
+    "pyfleet_image_build_env": {"BUILD_TARGET": "the demo's frontend"},
 }
 
 
@@ -97,6 +104,16 @@ def test_static_files_come_from_the_frontend(stack):
     assert status == 200 and "font-family" in body
     assert "X-Pyfleet-Member" not in headers  # nginx served it, no member was asked
     assert "max-age=3600" in headers.get("Cache-Control", "")
+
+
+def test_files_written_by_build_commands_are_served_and_their_settings_are_not_kept(stack):
+    status, headers, body = http(BASE + "/static/built.txt")
+    assert status == 200 and body == "built with flask.app for the demo's frontend", body
+    assert "X-Pyfleet-Member" not in headers
+    env = docker("inspect", "-f", "{{json .Config.Env}}", stack["image"]).stdout
+    assert "BUILD_TARGET" not in env and "/opt/venv/bin" in env
+    member_env = docker("exec", f"{APP}-1", "env").stdout
+    assert "BUILD_TARGET" not in member_env
 
 
 def test_large_cookie_is_accepted_and_large_body_refused(stack):

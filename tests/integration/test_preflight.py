@@ -48,6 +48,12 @@ CASES = [
      ['pyfleet_release_commands is "python manage.py migrate"', "a list of shell commands", "put it in [ ]"]),
     ({"pyfleet_pool_memory": "lots"}, ['pyfleet_pool_memory is "lots"', "512m"]),
     ({"pyfleet_image_build_packages": ["gcc; curl evil"]}, ['pyfleet_image_build_packages is ["gcc; curl evil"]', "Debian package names"]),
+    ({"pyfleet_image_build_commands": "python manage.py collectstatic"},
+     ['pyfleet_image_build_commands is "python manage.py collectstatic"', "put it in [ ]"]),
+    ({"pyfleet_image_build_env": {"SECRET-KEY": "x"}}, ['pyfleet_image_build_env is {"SECRET-KEY": "x"}', "variable names"]),
+    # A real secret copied into the build would show in `docker history`; the value is never printed.
+    ({"pyfleet_app_env": {"SECRET_KEY": "s3cr3t-real-key"}, "pyfleet_image_build_env": {"SECRET_KEY": "s3cr3t-real-key"}},
+     ["pyfleet_image_build_env.SECRET_KEY holds the value of pyfleet_app_env.SECRET_KEY", "dummy value"]),
     ({"pyfleet_image_runtime_packages": "libpq5"}, ['pyfleet_image_runtime_packages is "libpq5"', "not a list"]),
     ({"pyfleet_image_uwsgi_requirement": "uwsgi; curl evil"}, ['pyfleet_image_uwsgi_requirement is "uwsgi; curl evil"', "uwsgi==2.0.31"]),
     ({"pyfleet_image_pip_index_url": "ftp://pypi.internal"}, ['pyfleet_image_pip_index_url is "ftp://pypi.internal"', "https://"]),
@@ -74,6 +80,7 @@ CASES = [
 def test_bad_variable_is_refused_before_any_change(tmp_path, bad, expected):
     result = run_playbook(tmp_path, "deploy.yml", {**GOOD, **bad})
     assert result.rc != 0
+    assert "s3cr3t-real-key" not in result.output
     for text in expected:
         assert text in result.output, result.output[-3000:]
     assert "TASK [pyfleet.wsgi.image : Stage the app source" not in result.output
