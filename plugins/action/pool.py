@@ -39,13 +39,14 @@ class ActionModule(PyfleetAction):
     _VALID_ARGS = frozenset((
         "step", "host", "settings", "config_template", "config_vars", "state_dir", "restore", "healthy_timeout", "poll",
         "retire", "serving", "digest", "drain", "keep_images", "repository", "commands", "timeout", "on_failure",
+        "settle",
     ))
 
     # -- what the engine and the state directory say --------------------------------------
 
     def _engine(self, settings, images=None):
         args = dict(containers=True, containers_all=True, verbose_output=True,
-                    containers_filters={"label": ["pyfleet.app=%s" % settings["app"], "pyfleet.role=pool"]},
+                    containers_filters={"label": ["pyfleet.app=%s" % settings["app"]]},
                     networks=True, networks_filters={"name": settings["network"]})
         if images:
             args.update(images=True, images_filters={"reference": images})
@@ -61,6 +62,12 @@ class ActionModule(PyfleetAction):
         if out.get("failed"):
             raise AnsibleActionFail(out.get("msg", "the app's state directory cannot be used"))
         return out
+
+    @staticmethod
+    def _states(engine, role):
+        """container_states of the app's containers of one role (pool or process)."""
+        states = _pool.container_states(engine.get("containers"))
+        return {n: st for n, st in states.items() if st["labels"].get("pyfleet.role") == role}
 
     @staticmethod
     def _record(state):
@@ -155,12 +162,14 @@ class ActionModule(PyfleetAction):
         record = self._record(state)
         history = [line for line in ((state.get("contents") or {}).get("history") or "").splitlines() if line]
         spec = self._spec(settings, {})
-        plan = _pool.plan(spec, self._args["host"], _pool.container_states(engine.get("containers")),
-                          record.get("serving"))
+        plan = _pool.plan(spec, self._args["host"], self._states(engine, "pool"), record.get("serving"))
         current = [_public(m) for m in plan["current"]]
-        result.update(current=current, previous=plan["previous"], history=history, ansible_facts={
+        # The whole spec the last finished batch left (members and processes), else the
+        # members' own (records written before processes existed).
+        previous = record.get("spec") or plan["previous"]
+        result.update(current=current, previous=previous, history=history, ansible_facts={
             "pyfleet_pool_members": current,
-            "pyfleet_pool_serving_spec": plan["previous"],
+            "pyfleet_pool_serving_spec": previous,
             "pyfleet_pool_history": history,
             "pyfleet_pool_failure": "",
         })
@@ -188,15 +197,17 @@ class ActionModule(PyfleetAction):
         digest = _pool.digest(spec)
         state = self._state(files=files, secret_files={"specs/%s.json" % digest: json.dumps(spec, sort_keys=True)})
         record = self._record(state)
-        states = _pool.container_states(engine.get("containers"))
-        plan = _pool.plan(spec, self._args["host"], states, record.get("serving"))
+        plan = _pool.plan(spec, self._args["host"], self._states(engine, "pool"), record.get("serving"))
+        processes = _pool.process_plan(spec, self._args["host"], self._states(engine, "process"))
         changed = bool(state.get("changed")) | self._network(settings, engine)
         current = [_public(m) for m in plan["current"]]
         members = [_public(m) for m in plan["members"]]
         previous_images = sorted({m["image"] for m in plan["current"]} - {spec["image"]})
         kept = [n for n in _names(plan["members"]) if n not in _names(plan["start"])]
+        started = [_pool.process_name(spec["app"], p["name"], p["index"]) for p in processes["start"]]
         result.update(
-            plan={"start": _names(plan["start"]), "retire": plan["retire"], "stale": plan["stale"], "keep": kept},
+            plan={"start": _names(plan["start"]), "retire": plan["retire"], "stale": plan["stale"], "keep": kept,
+                  "processes": {"start": started, "remove": processes["remove"], "keep": processes["keep"]}},
             digest=digest, previous=plan["previous"], current=current, members=members,
             diff={"before": "".join("%s %s\n" % (m["name"], m.get("image", "")) for m in current),
                   "after": "".join("%s %s\n" % (m["name"], m.get("image", "")) for m in members),
@@ -205,26 +216,71 @@ class ActionModule(PyfleetAction):
         result["msg"] = "%s %s from %s, then retire %s; keeping %s" % (
             "would start" if self._task.check_mode else "starting", ", ".join(_names(plan["start"])) or "nothing",
             spec["image"], ", ".join(plan["retire"]) or "nothing", ", ".join(kept) or "nothing")
+        if started or processes["remove"]:
+            result["msg"] += "; processes: %s %s, removing %s" % (
+                "would start" if self._task.check_mode else "starting", ", ".join(started) or "nothing",
+                ", ".join(processes["remove"]) or "nothing")
+        moved = bool(plan["start"] or plan["retire"] or started or processes["remove"])
         facts = {"pyfleet_pool_members": members, "pyfleet_pool_retire": plan["retire"],
                  "pyfleet_pool_failure": "", "pyfleet_pool_previous_image": previous_images[0] if previous_images else "",
-                 "pyfleet_pool_digest": digest, "pyfleet_pool_moved": bool(plan["start"] or plan["retire"])}
+                 "pyfleet_pool_digest": digest, "pyfleet_pool_moved": moved}
         result["ansible_facts"] = facts
-        changed = changed or bool(plan["start"] or plan["stale"])
+        changed = changed or bool(plan["start"] or plan["stale"] or started or processes["remove"])
         result["changed"] = changed
         if not engine.get("images") and not self._task.check_mode:
             raise _pool.PlanError(
                 "The image %s (pyfleet_pool_image) is not on the Docker engine of %s: build it with "
                 "pyfleet.wsgi.image and distribute it first." % (wanted_image, self._args["host"]))
-        if self._task.check_mode or not (plan["start"] or plan["stale"]):
+        if self._task.check_mode:
             return
         self._remove(plan["stale"], spec["stop_timeout"])
-        if not plan["start"]:
-            return
-        failure = self._start_members(spec, plan)
+        failure = self._start_members(spec, plan) if plan["start"] else None
         if failure:
             result["failure"] = failure
             facts.update(pyfleet_pool_members=current, pyfleet_pool_retire=[], pyfleet_pool_failure=failure,
                          pyfleet_pool_moved=False)
+            return
+        failure = self._run_processes(spec, processes)
+        if failure:
+            # The new members (if any) never served: the way back retires them and puts the
+            # processes back.
+            result["failure"] = failure
+            facts.update(pyfleet_pool_members=current, pyfleet_pool_retire=[], pyfleet_pool_failure=failure)
+
+    def _run_processes(self, spec, processes):
+        """Replace the processes the plan names one container at a time (the old one stops with
+        its own signal and timeout first), then wait until the new ones are well."""
+        host = self._args["host"]
+        started = []
+        replaced = {_pool.process_name(spec["app"], p["name"], p["index"]) for p in processes["start"]}
+        for name in processes["remove"]:
+            if name not in replaced:
+                self._remove([name], processes["stop_timeout"][name])
+        try:
+            for process in processes["start"]:
+                name = _pool.process_name(spec["app"], process["name"], process["index"])
+                if name in processes["remove"]:
+                    self._remove([name], processes["stop_timeout"][name])
+                self._container(_pool.container_params("process", spec, process), "starting %s" % name)
+                started.append(name)
+            if not started:
+                return None
+            timeout = float(self._args.get("healthy_timeout", 120))
+            verdict, late, states, _elapsed = self._await_healthy(started, timeout, float(self._args.get("poll", 1)))
+            if verdict == "ok" and any(not p.get("healthcheck") for p in processes["start"]):
+                # Without a health check of its own, a process must at least stay up a while.
+                time.sleep(float(self._args.get("settle", 3)))
+                verdict, late, states, _elapsed = self._await_healthy(started, 0, 1)
+            said = describe(states, late, silent="no output")
+            failure = {"ok": None, "broken": said, "timeout": "not well after %d s: %s" % (timeout, said)}[verdict]
+        except AnsibleActionFail as exc:
+            failure = str(exc)
+        if not failure:
+            return None
+        words = self._entry_point_words(started)
+        self._remove(started, 1)
+        return "On %s, the new processes of %s did not keep running: %s%s" % (
+            host, spec["image"], failure, (" " + words) if words else "")
 
     def _start_members(self, spec, plan):
         host = self._args["host"]
@@ -261,8 +317,8 @@ class ActionModule(PyfleetAction):
         record = self._record(self._state())
         digest = self._args.get("digest") or ""
         kept = [d for d in record.get("specs", []) if d != digest][-(KEEP_SPECS - 1):] + ([digest] if digest else [])
-        new_record = {"serving": sorted(serving), "specs": kept}
-        changed = bool(retire) or new_record != {k: record.get(k) for k in ("serving", "specs")}
+        new_record = {"serving": sorted(serving), "specs": kept, "spec": digest}
+        changed = bool(retire) or new_record != {k: record.get(k) for k in ("serving", "specs", "spec")}
         result.update(changed=changed, retired=retire, serving=sorted(serving),
                       ansible_facts={"pyfleet_pool_retire": []})
         if self._task.check_mode or not changed:

@@ -3,9 +3,11 @@
 
 - ``member_slots``: where member n of a host lives in slot a and in slot b.
 - ``container_params``: every app container (the import check, a member, the release
-  command) from one spec, so their hardening cannot drift apart.
+  command, a process such as a worker) from one spec, so their hardening cannot drift apart.
 - ``plan``: which members to keep, start and retire, from the engine's containers and the
   record of what serves (never guessed from which slot is healthy).
+- ``process_plan``: which of the app's other processes (workers, a scheduler) to keep,
+  replace and remove.
 """
 
 from __future__ import annotations
@@ -51,10 +53,26 @@ class PlanError(Exception):
 NOT_IN_DIGEST = ("size",)
 
 
-def digest(spec):
-    """A short digest of everything each of the app's containers is created from."""
-    text = json.dumps({k: v for k, v in spec.items() if k not in NOT_IN_DIGEST}, sort_keys=True, default=str)
+def _hash(value):
+    text = json.dumps(value, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def digest(spec):
+    """A short digest of the whole spec: the members and the other processes (the name of
+    the copy each host keeps for the way back)."""
+    return _hash({k: v for k, v in spec.items() if k not in NOT_IN_DIGEST and not (k == "processes" and not v)})
+
+
+def member_digest(spec):
+    """What the web members (and the import check and release container) are made from: the
+    spec without the other processes, so a changed worker leaves the members alone."""
+    return _hash({k: v for k, v in spec.items() if k not in NOT_IN_DIGEST and k != "processes"})
+
+
+def process_digest(spec, process):
+    """What one process type's containers are made from: the members' spec and its own."""
+    return _hash([member_digest(spec), process])
 
 
 def member_slots(spec, host, slot):
@@ -125,10 +143,33 @@ def container_params(kind, spec, member=None, commands=None, timeout=600):
     """community.docker.docker_container's arguments for one of the app's containers.
 
     ``kind`` is ``member`` (needs ``member``, from member_slots), ``import_check`` (imports
-    the app's callable and exits) or ``release`` (runs ``commands`` in one shell, at most
-    ``timeout`` seconds).
+    the app's callable and exits), ``release`` (runs ``commands`` in one shell, at most
+    ``timeout`` seconds) or ``process`` (``member`` is then one entry of process_plan's
+    ``start``: a process type's settings with its ``index`` and ``host``).
     """
-    spec_digest = digest(spec)
+    spec_digest = member_digest(spec)
+    if kind == "process":
+        process = member
+        params = _common(spec, "process", process_digest(spec, _settings(process)))
+        params["env"]["PYFLEET_PROCESS"] = process["name"]
+        params["labels"].update({"pyfleet.process": process["name"], "pyfleet.stop_timeout": str(process["stop_timeout"])})
+        params.update(
+            name=process_name(spec["app"], process["name"], process["index"]),
+            hostname="%s-%s-%d.%s" % (spec["app"], process["name"], process["index"], process["host"]),
+            command=["/bin/sh", "-c", "exec " + process["command"]],
+            state="started",
+            restart_policy=spec["restart_policy"],
+            # The image's health check asks the web port, which a process does not serve.
+            healthcheck=({"test": ["CMD-SHELL", process["healthcheck"]], "interval": spec["health"]["interval"],
+                          "timeout": "10s", "retries": int(spec["health"]["retries"]),
+                          "start_period": spec["health"]["start_period"]}
+                         if process.get("healthcheck") else {"test": ["NONE"]}),
+            stop_signal=process["stop_signal"],
+            stop_timeout=int(process["stop_timeout"]),
+        )
+        if process.get("memory"):
+            params["memory"] = process["memory"]
+        return params
     if kind == "member":
         params = _common(spec, "pool", spec_digest)
         params["labels"].update({
@@ -231,7 +272,7 @@ def plan(spec, host, containers, serving=None):
     (container names), ``digest`` (the wanted spec's) and ``previous`` (the digest of what
     serves now, "" when nothing does or it differs per member).
     """
-    wanted = digest(spec)
+    wanted = member_digest(spec)
     serving = None if serving is None else set(serving)
     result = {"members": [], "current": [], "start": [], "retire": [], "stale": [],
               "digest": wanted, "previous": ""}
@@ -295,3 +336,43 @@ def plan(spec, host, containers, serving=None):
     if len(previous) == 1:
         result["previous"] = previous.pop()
     return result
+
+
+def process_name(app, process, index):
+    return "%s-%s-%d" % (app, process, index)
+
+
+def process_plan(spec, host, containers):
+    """Which of the app's other processes one host keeps, replaces and removes.
+
+    ``spec["processes"]`` are the process types this host runs (each with its ``count`` here;
+    a singleton has 1 on its one host). ``containers`` maps names to container_states of the
+    app's process containers. A running container of the wanted spec is kept; any other is
+    removed (with its own stop signal and timeout, so a worker finishes its jobs) before its
+    replacement starts, so a singleton never runs twice; containers of process types this host
+    no longer runs are removed.
+
+    Returns ``keep`` and ``remove`` (names, with ``stop_timeout`` per removed one) and
+    ``start`` (the process settings with ``index`` and ``host``, in order).
+    """
+    wanted = {}
+    for process in spec.get("processes") or []:
+        for index in range(1, int(process["count"]) + 1):
+            wanted[process_name(spec["app"], process["name"], index)] = dict(process, index=index, host=host)
+    result = {"keep": [], "start": [], "remove": [], "stop_timeout": {}}
+    for name in sorted(containers):
+        state = containers[name]
+        want = wanted.get(name)
+        if want and state["running"] and state["labels"].get(LABEL) == process_digest(spec, _settings(want)):
+            result["keep"].append(name)
+            continue
+        result["remove"].append(name)
+        result["stop_timeout"][name] = int(state["labels"].get("pyfleet.stop_timeout") or 30)
+    result["start"] = [wanted[n] for n in sorted(wanted) if n not in result["keep"]]
+    return result
+
+
+def _settings(process):
+    """A process type's own settings (what its containers' digest covers; how many run is
+    not how each is made)."""
+    return {k: v for k, v in process.items() if k not in ("index", "host", "count")}

@@ -125,7 +125,11 @@ def test_deploy_balances_across_hosts_and_reruns_unchanged(fleet):
     assert all(v == 10 for v in seen.values()), seen
     again = deploy(fleet["tmp"], ["pfh2", "pfh3"])
     assert again.rc == 0, again.output[-4000:]
-    assert {h: r["changed"] for h, r in recaps(again).items()} == {"localhost": 0, "pfh1": 0, "pfh2": 0, "pfh3": 0}
+    # Nothing to do: every host checks in the first play, and the controller (localhost) has
+    # nothing to build, so it may not appear at all.
+    assert {h: r["changed"] for h, r in recaps(again).items() if h != "localhost"} == {"pfh1": 0, "pfh2": 0, "pfh3": 0}
+    assert recaps(again).get("localhost", {"changed": 0})["changed"] == 0
+    assert "TASK [Say why the deploy runs]" not in again.output
 
 
 def test_a_dry_run_on_the_fleet_shows_the_change_and_changes_nothing(fleet, tmp_path):

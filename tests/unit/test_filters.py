@@ -109,3 +109,50 @@ def test_build_env_takes_variable_names_and_one_line_values():
     assert shape_errors([["pyfleet_image_build_env", {"SETTINGS": "a.b", "N": 2, "ON": True}, "env"]]) == []
     for bad in ({"BAD-NAME": "x"}, {"A": "two\nlines"}, {"A": {"nested": 1}}, ["A=1"]):
         assert shape_errors([["pyfleet_image_build_env", bad, "env"]]), bad
+
+
+GROUPS = {"pyfleet_pool": ["web1", "web2"], "workers": ["web2"], "pyfleet_frontends": ["lb1"], "all": ["web1", "web2", "lb1"]}
+
+
+def test_each_pool_host_runs_its_process_types_and_a_singleton_runs_on_one_host():
+    from ansible_collections.pyfleet.wsgi.plugins.filter.processes import host_processes
+
+    processes = {"worker": "celery -A proj worker", "beat": {"command": "celery -A proj beat", "singleton": True},
+                 "mailer": {"command": "rq worker mail", "count": 2, "group": "workers", "stop_timeout": "90"}}
+    web1 = host_processes(processes, "web1", GROUPS)
+    web2 = host_processes(processes, "web2", GROUPS)
+    assert [(p["name"], p["count"]) for p in web1] == [("beat", 1), ("worker", 1)]
+    assert [(p["name"], p["count"]) for p in web2] == [("mailer", 2), ("worker", 1)]
+    assert web2[0]["stop_timeout"] == 90 and web2[0]["stop_signal"] == "SIGTERM" and "group" not in web2[0]
+    assert host_processes({}, "web1", GROUPS) == [] and host_processes(None, "web1", GROUPS) == []
+
+
+@pytest.mark.parametrize("processes,expected", [
+    ("celery worker", "use a mapping of process names"),
+    ({"Worker": "x"}, "the name 'Worker' is not usable"),
+    ({"frontend": "x"}, "the name 'frontend' is not usable"),
+    ({"db": "x"}, "the name 'db' is not usable"),
+    ({"worker": ""}, "pyfleet_app_processes.worker is empty"),
+    ({"worker": {"cmd": "x"}}, "pyfleet_app_processes.worker has cmd: the settings are command"),
+    ({"worker": {"command": "x", "count": 65}}, "pyfleet_app_processes.worker.count is 65"),
+    ({"beat": {"command": "x", "singleton": True, "count": 2}}, "a singleton runs once across the fleet"),
+    ({"worker": {"command": "x", "stop_signal": "TERM; rm"}}, "stop_signal is 'TERM; rm'"),
+    ({"worker": {"command": "x", "stop_timeout": 0}}, "stop_timeout is 0: use 1 to 3600"),
+    ({"worker": {"command": "x", "memory": "lots"}}, "memory is 'lots'"),
+    ({"worker": {"command": "x", "group": "nope"}}, "group is 'nope', which is no group"),
+    ({"worker": {"command": "x", "group": "all"}}, "holds lb1, which are not pool hosts"),
+])
+def test_bad_process_settings_are_named(processes, expected):
+    from ansible_collections.pyfleet.wsgi.plugins.filter.processes import process_errors
+
+    errors = process_errors(processes, GROUPS, [{"name": "db"}])
+    assert any(expected in e for e in errors), errors
+
+
+def test_good_process_settings_pass():
+    from ansible_collections.pyfleet.wsgi.plugins.filter.processes import process_errors
+
+    assert process_errors({"worker": "celery -A proj worker", "beat": {"command": "celery beat", "singleton": "yes",
+                                                                       "healthcheck": "true", "memory": "256m"}},
+                          GROUPS) == []
+    assert process_errors({}, GROUPS) == [] and process_errors(None, GROUPS) == []

@@ -231,3 +231,74 @@ def test_container_states_index_by_name_with_health():
     ])
     assert states["a-1"] == {"image": "app:1", "running": True, "healthy": True, "labels": {}}
     assert states["a-2"]["running"] is False and states["a-2"]["healthy"] is False
+
+
+# -- the app's other processes --------------------------------------------------------------------
+
+WORKER = {"name": "worker", "command": "celery -A proj worker", "count": 2, "singleton": False,
+          "stop_signal": "SIGTERM", "stop_timeout": 600, "healthcheck": "", "memory": ""}
+BEAT = dict(WORKER, name="beat", command="celery -A proj beat", count=1, singleton=True, stop_timeout=30)
+
+
+def with_processes(*processes, **changes):
+    return spec(processes=list(processes), **changes)
+
+
+def process(name, process_spec, settings, state="running", timeout="600"):
+    digest = _pool.process_digest(process_spec, {k: v for k, v in settings.items() if k != "count"})
+    return running(name, digest, healthy=False, state=state,
+                   labels={"pyfleet.role": "process", "pyfleet.stop_timeout": timeout})
+
+
+def test_a_changed_worker_leaves_the_members_and_a_changed_member_spec_moves_the_workers():
+    base = with_processes(WORKER)
+    assert _pool.member_digest(base) == _pool.member_digest(with_processes(dict(WORKER, command="rq worker")))
+    assert _pool.digest(base) != _pool.digest(with_processes(dict(WORKER, command="rq worker")))
+    # Without processes the digests are those of members made before processes existed.
+    assert _pool.digest(SETTINGS) == _pool.member_digest(SETTINGS) == _pool.digest(with_processes())
+    moved = with_processes(WORKER, image="shop:2")
+    assert _pool.process_digest(base, WORKER) != _pool.process_digest(moved, WORKER)
+    # How many run is not how each is made.
+    assert _pool.process_digest(base, {k: v for k, v in WORKER.items() if k != "count"}) == \
+        _pool.process_digest(with_processes(dict(WORKER, count=5)), {k: v for k, v in WORKER.items() if k != "count"})
+
+
+def test_process_plan_starts_what_is_missing_keeps_what_matches_and_replaces_the_rest():
+    base = with_processes(WORKER, BEAT)
+    fresh = _pool.process_plan(base, "web1", {})
+    assert [(p["name"], p["index"]) for p in fresh["start"]] == [("beat", 1), ("worker", 1), ("worker", 2)]
+    assert fresh["keep"] == [] and fresh["remove"] == []
+    states = containers(process("shop-worker-1", base, WORKER), process("shop-worker-2", base, WORKER, state="exited"),
+                        process("shop-beat-1", base, dict(BEAT, command="old beat"), timeout="30"),
+                        process("shop-mailer-1", base, dict(WORKER, name="mailer"), timeout="90"))
+    plan = _pool.process_plan(base, "web1", states)
+    assert plan["keep"] == ["shop-worker-1"]
+    assert [(p["name"], p["index"]) for p in plan["start"]] == [("beat", 1), ("worker", 2)]
+    # The old beat and the stopped worker go before their replacements; the mailer is no longer run.
+    assert plan["remove"] == ["shop-beat-1", "shop-mailer-1", "shop-worker-2"]
+    assert plan["stop_timeout"] == {"shop-beat-1": 30, "shop-mailer-1": 90, "shop-worker-2": 600}
+
+
+def test_fewer_workers_remove_the_highest_numbers():
+    base = with_processes(dict(WORKER, count=1))
+    states = containers(process("shop-worker-1", base, WORKER), process("shop-worker-2", base, WORKER))
+    plan = _pool.process_plan(base, "web1", states)
+    assert plan["keep"] == ["shop-worker-1"] and plan["remove"] == ["shop-worker-2"] and plan["start"] == []
+
+
+def test_a_process_container_is_hardened_like_a_member_stops_gracefully_and_has_no_web_health_check():
+    base = with_processes(WORKER)
+    params = _pool.container_params("process", base, dict(WORKER, index=2, host="web1"))
+    member = _pool.container_params("member", base, _pool.member_slots(base, "web1", 0)[0])
+    for key in ("image", "read_only", "cap_drop", "security_opts", "pids_limit", "memory", "tmpfs", "user", "init"):
+        assert params.get(key) == member.get(key), key
+    assert params["name"] == "shop-worker-2" and params["hostname"] == "shop-worker-2.web1"
+    assert params["command"] == ["/bin/sh", "-c", "exec celery -A proj worker"]
+    assert params["stop_signal"] == "SIGTERM" and params["stop_timeout"] == 600
+    assert params["healthcheck"] == {"test": ["NONE"]}
+    assert "published_ports" not in params and "mounts" not in params
+    assert params["env"] == dict(SETTINGS["env"], PYFLEET_PROCESS="worker")
+    assert params["labels"]["pyfleet.role"] == "process" and params["labels"]["pyfleet.stop_timeout"] == "600"
+    checked = _pool.container_params("process", base, dict(WORKER, index=1, host="web1", healthcheck="celery inspect ping",
+                                                           memory="1g"))
+    assert checked["healthcheck"]["test"] == ["CMD-SHELL", "celery inspect ping"] and checked["memory"] == "1g"
