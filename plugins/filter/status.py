@@ -40,7 +40,7 @@ def status_rows(containers, stats_results=()):
         stats = counters.get(container.get("Id"), {})
         rows.append({
             "name": (container.get("Names") or ["?"])[0].lstrip("/"),
-            "role": labels.get("pyfleet.role", "?"),
+            "role": labels.get("pyfleet.role", "?") + (":" + labels["pyfleet.process"] if labels.get("pyfleet.process") else ""),
             "version": labels.get("pyfleet.version") or (container.get("Image") or "").rpartition(":")[2],
             "state": container.get("Status") or container.get("State") or "",
             "requests": stats.get("requests"),
