@@ -16,7 +16,10 @@ As a command, until STOP_FILE appears (or a bound is hit); prints one JSON summa
 outcomes, the failures, the JSON "id" of each POST answer and what stopped it:
 
     load.py URL STOP_FILE [--threads 4] [--post /notes] [--pause 0.01]
-            [--max-requests 100000] [--max-seconds 600]
+            [--max-requests 100000] [--max-seconds 600] [--host NAME]
+
+--host sends that Host header (a site that answers only its own name, like Django's
+ALLOWED_HOSTS).
 """
 import argparse
 import collections
@@ -29,8 +32,9 @@ import urllib.parse
 
 
 class Load:
-    def __init__(self, base, threads=4, post="/echo", limit=20000, deadline=600, pause=0.0, timeout=15):
+    def __init__(self, base, threads=4, post="/echo", limit=20000, deadline=600, pause=0.0, timeout=15, host=None):
         parts = urllib.parse.urlsplit(base)
+        self.host_header = host
         self.host, self.port = parts.hostname, parts.port or 80
         self.post, self.limit, self.deadline, self.pause, self.timeout = post, limit, deadline, pause, timeout
         self.outcomes = collections.Counter()
@@ -47,6 +51,8 @@ class Load:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             headers = {"Content-Type": "text/plain"} if body is not None else {}
+            if self.host_header:
+                headers["Host"] = self.host_header
             conn.request(method, self.post if method == "POST" else "/", body=body, headers=headers)
             response = conn.getresponse()
             return response.status, response.read().decode("utf-8", "replace")
@@ -122,9 +128,10 @@ def main():
     parser.add_argument("--pause", type=float, default=0.01, help="seconds between a thread's requests")
     parser.add_argument("--max-requests", type=int, default=100000)
     parser.add_argument("--max-seconds", type=float, default=600)
+    parser.add_argument("--host", default=None, help="the Host header to send")
     args = parser.parse_args()
     load = Load(args.url, threads=args.threads, post=args.post, limit=args.max_requests,
-                deadline=args.max_seconds, pause=args.pause, timeout=30).start()
+                deadline=args.max_seconds, pause=args.pause, timeout=30, host=args.host).start()
     while not load.stop_event.is_set() and not os.path.exists(args.stop_file):
         time.sleep(0.2)
     load.stop("stop file")

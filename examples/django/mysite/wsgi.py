@@ -1,0 +1,7 @@
+"""The WSGI callable uWSGI serves (pyfleet_app_module: mysite.wsgi:application)."""
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+application = get_wsgi_application()
