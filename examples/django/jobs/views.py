@@ -39,3 +39,11 @@ def ticks(request):
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
     return JsonResponse({"count": len(times), "min_gap": min(gaps) if gaps else None,
                          "max_gap": max(gaps) if gaps else None})
+
+
+def migrations(request):
+    """The migrations applied to the database, each with how many times it is recorded."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT app, name, count(*) FROM django_migrations WHERE app = 'jobs' GROUP BY app, name ORDER BY name")
+        rows = cursor.fetchall()
+    return JsonResponse({"applied": {name: count for _app, name, count in rows}})

@@ -7,4 +7,5 @@ urlpatterns = [
     path("healthz", views.healthz),
     path("jobs", views.jobs),
     path("ticks", views.ticks),
+    path("migrations", views.migrations),
 ]
