@@ -6,6 +6,7 @@ comments add what a default cannot say:
   # @choices: a, b        allowed values
   # @type: path           type when it cannot be inferred from the default
   # @elements: str        element type of a list
+  # @no_log: true          a secret: never logged by the argument validation
 Section headers ("# --- Name ---") group variables in the README.
 
   specgen.py            write the files
@@ -81,6 +82,8 @@ def option(name, value, description, tags):
         spec["elements"] = tags.get("elements", "str")
     if "choices" in tags:
         spec["choices"] = [_scalar(c.strip()) for c in tags["choices"].split(",")]
+    if tags.get("no_log") == "true":
+        spec["no_log"] = True
     spec["default"] = value
     spec["description"] = description
     return spec

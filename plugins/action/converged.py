@@ -93,11 +93,14 @@ class ActionModule(PyfleetAction):
                     files[values[name]] = file_digest(values[name])
             hosts[host] = values
         defaults = role_defaults()
-        src = self._effective("pyfleet_app_src", defaults)
-        if not src or not os.path.isdir(os.path.expanduser(src)):
-            raise AnsibleActionFail("pyfleet_app_src is %r, not a directory" % (src,))
-        return {"code": _converged.code_digest(ROOT), "fleet": fleet, "hosts": hosts, "files": files,
-                "src": tree_digest(os.path.expanduser(src))}
+        # An image built elsewhere is named by its reference (in the hosts' variables above).
+        tree = None
+        if not self._effective("pyfleet_app_image", defaults):
+            src = self._effective("pyfleet_app_src", defaults)
+            if not src or not os.path.isdir(os.path.expanduser(src)):
+                raise AnsibleActionFail("pyfleet_app_src is %r, not a directory" % (src,))
+            tree = tree_digest(os.path.expanduser(src))
+        return {"code": _converged.code_digest(ROOT), "fleet": fleet, "hosts": hosts, "files": files, "src": tree}
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

@@ -21,7 +21,7 @@ class ActionModule(PyfleetAction):
     _VALID_ARGS = frozenset((
         "src", "context", "repository", "version", "build", "builder_base", "runtime_base",
         "dependencies", "dockerignore_extra", "extra_ca_bundle", "helpers", "dockerfile_template",
-        "dockerignore_template", "template_vars", "app_name",
+        "dockerignore_template", "template_vars", "app_name", "prebuilt", "registry_username", "registry_password",
     ))
 
     def run(self, tmp=None, task_vars=None):
@@ -29,6 +29,8 @@ class ActionModule(PyfleetAction):
         del tmp
         self._vars = task_vars
         args = self._task.args
+        if args.get("prebuilt"):
+            return self._prebuilt(result, args)
         for required in ("src", "context", "repository", "helpers", "dockerfile_template", "dockerignore_template"):
             if not args.get(required):
                 raise AnsibleActionFail("%s is required" % required)
@@ -117,4 +119,43 @@ class ActionModule(PyfleetAction):
             self._module("community.docker.docker_image_remove", {"name": ref})
             result.update(failed=True, msg="%s was built, but uWSGI does not start in it: %s" % (
                 ref, (checked.get("container") or {}).get("Output") or checked.get("msg", "")))
+        return result
+
+    def _prebuilt(self, result, args):
+        """An image built elsewhere (CI): pulled to the controller unless it is there, and held
+        to the contract of the images this collection builds (module_utils/_context.py)."""
+        ref = args["prebuilt"]
+        if args.get("registry_username") and not self._task.check_mode:
+            logged = self._module("community.docker.docker_login", {
+                "registry_url": _context.registry_of(ref), "username": args["registry_username"],
+                "password": args.get("registry_password") or ""})
+            if logged.get("failed"):
+                raise AnsibleActionFail("logging in to %s as %s failed: %s" % (
+                    _context.registry_of(ref), args["registry_username"], logged.get("msg", "")))
+        info = self._module("community.docker.docker_image_info", {"name": [ref]})
+        images = info.get("images") or []
+        pulled = False
+        if not images:
+            if self._task.check_mode:
+                result.update(changed=True, msg="would pull %s" % ref)
+                images = []
+            else:
+                out = self._module("community.docker.docker_image_pull", {"name": ref})
+                if out.get("failed"):
+                    raise AnsibleActionFail(
+                        "pyfleet_app_image is %s, which is not on the controller's engine and cannot be pulled: %s. "
+                        "Push it first, or set pyfleet_registry_username and pyfleet_registry_password for a private "
+                        "registry." % (ref, out.get("msg", "")))
+                images, pulled = [out.get("image") or {}], True
+        if images:
+            missing = _context.contract_gaps(images[0])
+            if missing:
+                raise AnsibleActionFail(
+                    "pyfleet_app_image %s lacks what the pool needs: %s. Build it with this collection "
+                    "(playbooks/build.yml), or see the guide's contract for images built elsewhere." % (
+                        ref, "; ".join(missing)))
+        version = _context.version_of(ref)
+        result.update(changed=pulled, version=version, ref=ref, context="", staged=[], built=False, pulled=pulled,
+                      ansible_facts={"pyfleet_image_version": version, "pyfleet_image_ref": ref,
+                                     "pyfleet_image_context": "", "pyfleet_image_bases": []})
         return result

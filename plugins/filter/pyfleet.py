@@ -13,6 +13,7 @@ import zlib
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _pool
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._context import registry_of
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import build_excludes, content_version
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -217,6 +218,7 @@ class FilterModule:
         return {
             "upstream_servers": upstream_servers,
             "build_env_errors": build_env_errors,
+            "image_registry": registry_of,
             "env_strings": env_strings,
             "pool_subnet": pool_subnet,
             "endpoint": _endpoint,

@@ -130,6 +130,7 @@ KINDS = {
                      "a list of Debian package names (lower-case letters, digits, + - .), optionally =version"),
     "pip_requirement": (_text(_PIP_REQUIREMENT), "a requirement like uwsgi==2.0.31 or pyuwsgi>=2.0"),
     "image": (_text(_IMAGE), "an image reference like registry.example.com:5000/name:tag"),
+    "opt_image": (_optional(_text(_IMAGE)), "empty or an image reference like registry.example.com:5000/name:tag"),
     "opt_hostname": (_optional(_text(_HOSTNAME)), "empty or a host name like shop.example.com"),
     "opt_url": (_optional(_text(_URL)), "empty or an http:// or https:// URL"),
     "urls": (_list_of(_text(_URL)), "a list of http:// or https:// URLs"),

@@ -128,3 +128,42 @@ def remove_file(path):
         os.unlink(path)
         return True
     return False
+
+
+# What every image the pool runs has, as the collection's Dockerfile makes it: the entry
+# point that waits for services, the health check, the app in /app and a user other than root.
+ENTRYPOINT = ["/opt/venv/bin/python", "/opt/pyfleet/start.py"]
+HEALTHCHECK = "/opt/pyfleet/healthcheck.py"
+
+
+def contract_gaps(inspect):
+    """What an image (docker image inspect) lacks of the contract; empty when it has it all."""
+    config = (inspect or {}).get("Config") or {}
+    gaps = []
+    if list(config.get("Entrypoint") or []) != ENTRYPOINT:
+        gaps.append("the entry point is %s, not %s" % (config.get("Entrypoint"), ENTRYPOINT))
+    test = " ".join((config.get("Healthcheck") or {}).get("Test") or [])
+    if HEALTHCHECK not in test:
+        gaps.append("no health check runs %s" % HEALTHCHECK)
+    if config.get("WorkingDir") != "/app":
+        gaps.append("the working directory is %r, not /app" % (config.get("WorkingDir") or ""))
+    user = str(config.get("User") or "")
+    if user.split(":")[0] in ("", "0", "root"):
+        gaps.append("it runs as root")
+    return gaps
+
+
+def registry_of(ref):
+    """The registry host of an image reference (Docker Hub when the first part is no host)."""
+    first, _, rest = ref.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
+def version_of(ref):
+    """The version a reference names: its tag, or the first 12 digits of its digest."""
+    if "@" in ref:
+        return ref.rsplit("@", 1)[1].split(":", 1)[-1][:12]
+    name = ref.rsplit("/", 1)[-1]
+    return name.rsplit(":", 1)[1] if ":" in name else "latest"
