@@ -191,3 +191,25 @@ def test_version_that_cannot_import_never_replaces_the_running_one(stack, tmp_pa
     for member in (f"{APP}-1", f"{APP}-2"):
         assert docker("inspect", "-f", "{{.Config.Image}}", member).stdout.strip() == stack["image"]
     assert set(members_answering(10)) == {f"{APP}-1.localhost", f"{APP}-2.localhost"}
+
+
+def test_an_image_built_elsewhere_deploys_by_reference_without_a_source(stack, deploy, tmp_path):
+    from conftest import app_leftovers
+
+    app_vars = {"pyfleet_app_name": "itprebuilt", "pyfleet_app_image": stack["image"],
+                "pyfleet_app_module": "webapp:app", "pyfleet_app_health_path": "/healthz", "pyfleet_pool_size": 1,
+                "pyfleet_pool_port_base": 28160, "pyfleet_http_port": 28180}
+    result = deploy(tmp_path, app_vars)
+    assert result.rc == 0, result.output[-4000:]
+    assert docker("inspect", "-f", "{{.Config.Image}}", "itprebuilt-1").stdout.strip() == stack["image"]
+    status, _, body = http("http://127.0.0.1:28180/")
+    assert status == 200 and "This is itprebuilt-1" in body
+    status, _, body = http("http://127.0.0.1:28180/static/built.txt")  # the image's static files
+    assert status == 200 and body.startswith("built with"), body
+    # An image that does not keep the pool's contract is refused before anything changes.
+    refused = deploy(tmp_path, {**app_vars, "pyfleet_app_name": "itprebuilt2", "pyfleet_app_image": "pyfleet/nginx:bookworm",
+                                "pyfleet_http_port": 28181, "pyfleet_pool_port_base": 28170})
+    assert refused.rc != 0
+    assert "pyfleet_app_image pyfleet/nginx:bookworm lacks what the pool needs" in refused.output, refused.output[-3000:]
+    assert "no health check runs /opt/pyfleet/healthcheck.py" in refused.output
+    assert app_leftovers("itprebuilt2") == []

@@ -75,3 +75,29 @@ def test_put_file_writes_only_what_differs(tmp_path):
 ])
 def test_dependency_kind_from_the_files_present(present, setting, expected):
     assert _context.dependencies(present, setting) == expected
+
+
+GOOD_IMAGE = {"Config": {"Entrypoint": ["/opt/venv/bin/python", "/opt/pyfleet/start.py"],
+                         "Healthcheck": {"Test": ["CMD", "/opt/venv/bin/python", "/opt/pyfleet/healthcheck.py"]},
+                         "WorkingDir": "/app", "User": "10001:10001"}}
+
+
+def test_an_image_built_elsewhere_keeps_the_pools_contract_or_is_told_what_it_lacks():
+    assert _context.contract_gaps(GOOD_IMAGE) == []
+    plain = {"Config": {"Entrypoint": None, "Cmd": ["gunicorn", "app:app"], "WorkingDir": "/srv", "User": ""}}
+    gaps = _context.contract_gaps(plain)
+    assert len(gaps) == 4 and "entry point" in gaps[0] and "health check" in gaps[1] and "/app" in gaps[2]
+    assert gaps[3] == "it runs as root"
+    root = {"Config": dict(GOOD_IMAGE["Config"], User="0")}
+    assert _context.contract_gaps(root) == ["it runs as root"]
+
+
+@pytest.mark.parametrize("ref,registry,version", [
+    ("registry.example.com:5000/shop:1.4.2", "registry.example.com:5000", "1.4.2"),
+    ("ghcr.io/acme/shop@sha256:" + "ab" * 32, "ghcr.io", "abababababab"),
+    ("acme/shop:2", "docker.io", "2"),
+    ("localhost/shop", "localhost", "latest"),
+    ("shop", "docker.io", "latest"),
+])
+def test_registry_and_version_of_a_reference(ref, registry, version):
+    assert _context.registry_of(ref) == registry and _context.version_of(ref) == version
