@@ -23,6 +23,7 @@ SLOT_PORT_OFFSET = 100
 SLOT_IP_OFFSET = 100
 CONTAINER_PORT = 3031
 LABEL = "pyfleet.spec"
+MEMBER_COMMAND = ("/opt/venv/bin/uwsgi", "--ini", "/etc/pyfleet/uwsgi.ini")
 
 # Imports "module:callable" as uWSGI would (from /app) and checks the callable exists.
 IMPORT_CHECK = (
@@ -184,6 +185,8 @@ def container_params(kind, spec, member=None, commands=None, timeout=600):
         params.update(
             name=member["name"],
             hostname=member["hostname"],
+            # Named here, not left to the image's CMD: an image built elsewhere runs it too.
+            command=list(MEMBER_COMMAND),
             state="started",
             mounts=[{"type": "bind", "source": spec["config_dir"], "target": "/etc/pyfleet", "read_only": True}],
             restart_policy=spec["restart_policy"],
