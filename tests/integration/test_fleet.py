@@ -309,6 +309,31 @@ def test_registry_mode_ships_a_new_version(fleet, tmp_path):
     assert all(b.startswith("Hello, registry!") for b in bodies), bodies
 
 
+def test_an_image_built_and_pushed_by_ci_deploys_by_reference(fleet, tmp_path):
+    # The pipeline: build and push with playbooks/build.yml, on a machine that then forgets it.
+    app = tmp_path / "app"
+    shutil.copytree(ROOT / "examples" / "hello", app)
+    (app / "webapp.py").write_text((app / "webapp.py").read_text().replace("Hello, World!", "Hello, CI!"))
+    ref_file = tmp_path / "image.txt"
+    build_vars = {**APP_VARS, "pyfleet_app_src": str(app), "pyfleet_registry": "10.88.0.1:5000",
+                  "pyfleet_build_ref_file": str(ref_file)}
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    built = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,",
+                            str(ROOT / "playbooks" / "build.yml"), "-e", json.dumps(build_vars)],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    assert built.returncode == 0, (built.stdout + built.stderr)[-4000:]
+    ref = ref_file.read_text().strip()
+    assert ref.startswith(f"10.88.0.1:5000/{APP}:"), ref
+    subprocess.run(["docker", "image", "rm", ref], capture_output=True, check=True)
+    # The deploy: by reference, without the source; the controller pulls it and ships it.
+    result = deploy(fleet["tmp"], ["pfh2", "pfh3"], extra={"pyfleet_app_image": ref, "pyfleet_app_src": ""})
+    assert result.rc == 0, result.output[-5000:]
+    for host in ("pfh2", "pfh3"):
+        assert on(host, "inspect", "-f", "{{.Config.Image}}", member(host, 1)) == ref
+    bodies = [http(FRONTEND + "/")[2] for _ in range(12)]
+    assert all(b.startswith("Hello, CI!") for b in bodies), bodies
+
+
 def test_rollout_under_load_drops_no_request(fleet, tmp_path):
     import concurrent.futures
 
