@@ -79,13 +79,18 @@ class ActionModule(PyfleetAction):
         groups, hostvars = self._vars["groups"], self._vars["hostvars"]
         fleet = {g: list(groups.get(g, [])) for g in GROUPS}
         hosts, files = {}, {}
+        me = self._vars.get("inventory_hostname")
         for host in sorted({h for members in fleet.values() for h in members}):
-            known, facts, values = hostvars[host], self._facts_of(hostvars, host), {}
+            # This host's variables as the play sees them (with the play's own and extra
+            # variables, which are the same for every host of the play); the others' as the
+            # inventory gives them.
+            known = self._vars if host == me else hostvars[host]
+            facts, values = self._facts_of(hostvars, host), {}
             for name in sorted(known):
                 if name in facts or name in NOT_INPUTS or not (name.startswith("pyfleet_") or name == "ansible_host"):
                     continue
                 try:
-                    values[name] = known[name]
+                    values[name] = self._templar.template(known[name]) if known is self._vars else known[name]
                 except Exception as exc:  # pylint: disable=broad-except
                     # Any failure here is preflight's to explain.
                     raise AnsibleActionFail("%s of %s cannot be read yet (%s)" % (name, host, exc))
