@@ -148,15 +148,15 @@ def contract_gaps(inspect):
     if config.get("WorkingDir") != "/app":
         gaps.append("the working directory is %r, not /app" % (config.get("WorkingDir") or ""))
     user = str(config.get("User") or "")
-    if user.split(":")[0] in ("", "0", "root"):
+    if user.split(":", maxsplit=1)[0] in ("", "0", "root"):
         gaps.append("it runs as root")
     return gaps
 
 
 def registry_of(ref):
     """The registry host of an image reference (Docker Hub when the first part is no host)."""
-    first, _, rest = ref.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
+    first, slash, rest = ref.partition("/")
+    if slash and rest and ("." in first or ":" in first or first == "localhost"):
         return first
     return "docker.io"
 
