@@ -185,7 +185,9 @@ def test_version_that_cannot_import_never_replaces_the_running_one(stack, tmp_pa
     app = tmp_path / "app"
     shutil.copytree(ROOT / "examples" / "hello", app)
     (app / "webapp.py").write_text("import no_such_module  # noqa\n" + (app / "webapp.py").read_text())
-    result = stack["deploy"](stack["tmp"], {**VARS, "pyfleet_app_src": str(app)})
+    # Without the build command (which imports the app and would fail the build first), the
+    # pool's import check is what refuses it.
+    result = stack["deploy"](stack["tmp"], {**VARS, "pyfleet_app_src": str(app), "pyfleet_image_build_commands": []})
     assert result.rc != 0
     assert "cannot load webapp:app" in result.output and "no_such_module" in result.output
     for member in (f"{APP}-1", f"{APP}-2"):
