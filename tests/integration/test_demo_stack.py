@@ -215,3 +215,13 @@ def test_an_image_built_elsewhere_deploys_by_reference_without_a_source(stack, d
     assert "pyfleet_app_image pyfleet/nginx:bookworm lacks what the pool needs" in refused.output, refused.output[-3000:]
     assert "no health check runs /opt/pyfleet/healthcheck.py" in refused.output
     assert app_leftovers("itprebuilt2") == []
+
+
+def test_a_failing_build_command_stops_the_build_and_the_running_version_serves(stack, tmp_path):
+    failing = {**VARS, "pyfleet_image_build_commands": ["python -c \"import sys; sys.exit('collect failed: no STATIC_ROOT')\""]}
+    result = stack["deploy"](stack["tmp"], failing)
+    assert result.rc != 0
+    assert "collect failed: no STATIC_ROOT" in result.output, result.output[-3000:]
+    for member in (f"{APP}-1", f"{APP}-2"):
+        assert docker("inspect", "-f", "{{.Config.Image}}", member).stdout.strip() == stack["image"]
+    assert set(members_answering(10)) == {f"{APP}-1.localhost", f"{APP}-2.localhost"}
