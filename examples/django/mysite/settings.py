@@ -50,6 +50,9 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The periodic task has a queue and a worker of its own (the "clock" process), so it runs on
+# time however many jobs wait.
+CELERY_TASK_ROUTES = {"jobs.tasks.tick": {"queue": "ticks"}}
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "jobs.tasks.tick", "schedule": float(os.environ.get("TICK_SECONDS", "5"))},
 }
