@@ -250,7 +250,6 @@ class ActionModule(PyfleetAction):
     def _run_processes(self, spec, processes):
         """Replace the processes the plan names one container at a time (the old one stops with
         its own signal and timeout first), then wait until the new ones are well."""
-        host = self._args["host"]
         started = []
         replaced = {_pool.process_name(spec["app"], p["name"], p["index"]) for p in processes["start"]}
         for name in processes["remove"]:
@@ -265,22 +264,12 @@ class ActionModule(PyfleetAction):
                 started.append(name)
             if not started:
                 return None
-            timeout = float(self._args.get("healthy_timeout", 120))
-            verdict, late, states, _elapsed = self._await_healthy(started, timeout, float(self._args.get("poll", 1)))
-            if verdict == "ok" and any(not p.get("healthcheck") for p in processes["start"]):
-                # Without a health check of its own, a process must at least stay up a while.
-                time.sleep(float(self._args.get("settle", 3)))
-                verdict, late, states, _elapsed = self._await_healthy(started, 0, 1)
-            said = describe(states, late, silent="no output")
-            failure = {"ok": None, "broken": said, "timeout": "not well after %d s: %s" % (timeout, said)}[verdict]
+            # Without a health check of its own, a process must at least stay up a while.
+            failure = self._not_well(started, "no output", "not well",
+                                     settle=any(not p.get("healthcheck") for p in processes["start"]))
         except AnsibleActionFail as exc:
             failure = str(exc)
-        if not failure:
-            return None
-        words = self._entry_point_words(started)
-        self._remove(started, 1)
-        return "On %s, the new processes of %s did not keep running: %s%s" % (
-            host, spec["image"], failure, (" " + words) if words else "")
+        return self._give_up(started, spec, "processes", "did not keep running", failure)
 
     def _start_members(self, spec, plan):
         host = self._args["host"]
@@ -292,23 +281,35 @@ class ActionModule(PyfleetAction):
                 return ("%s cannot load %s (pyfleet_app_module) on %s; the running members are left as they are. "
                         "Output: %s" % (spec["image"], spec["module"], host, str(said).strip()))
         names = _names(plan["start"])
-        failure = None
         try:
             for member in plan["start"]:
                 self._container(_pool.container_params("member", spec, member), "starting %s" % member["name"])
             # All at once; one that is unhealthy, exits or restarts fails the batch at once.
-            timeout = float(self._args.get("healthy_timeout", 120))
-            verdict, late, states, _elapsed = self._await_healthy(names, timeout, float(self._args.get("poll", 1)))
-            said = describe(states, late, silent="no health check output")
-            failure = {"ok": None, "broken": said, "timeout": "not healthy after %d s: %s" % (timeout, said)}[verdict]
+            failure = self._not_well(names, "no health check output", "not healthy")
         except AnsibleActionFail as exc:
             failure = str(exc)
+        return self._give_up(names, spec, "members", "did not get healthy", failure)
+
+    def _not_well(self, names, silent, late_words, settle=False):
+        """None when the new containers got well within healthy_timeout (and, with ``settle``,
+        still are ``settle`` seconds later), else what the broken or late ones said."""
+        timeout = float(self._args.get("healthy_timeout", 120))
+        verdict, late, states, _elapsed = self._await_healthy(names, timeout, float(self._args.get("poll", 1)))
+        if verdict == "ok" and settle:
+            time.sleep(float(self._args.get("settle", 3)))
+            verdict, late, states, _elapsed = self._await_healthy(names, 0, 1)
+        said = describe(states, late, silent=silent)
+        return {"ok": None, "broken": said, "timeout": "%s after %d s: %s" % (late_words, timeout, said)}[verdict]
+
+    def _give_up(self, names, spec, what, verb, failure):
+        """None without a failure; else the new containers are removed and the failure told,
+        with what their entry point said."""
         if not failure:
             return None
         words = self._entry_point_words(names)
         self._remove(names, 1)
-        return "On %s, the new members of %s did not get healthy: %s%s" % (
-            host, spec["image"], failure, (" " + words) if words else "")
+        return "On %s, the new %s of %s %s: %s%s" % (
+            self._args["host"], what, spec["image"], verb, failure, (" " + words) if words else "")
 
     def _retire(self, result, settings):
         """After the frontends moved: record what serves, stop the old members, prune."""
