@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 import re
 import socket
 import zlib
@@ -198,6 +199,17 @@ def source_addresses(hosts):
     return out
 
 
+def has_static(static_dir, src="", build_commands=(), app_image=""):
+    """Whether the app image has static files for the frontends to serve: the directory is in
+    the source on the controller, or the build makes it (build commands), or the image was
+    built elsewhere (its directory is looked for when copied out)."""
+    if not static_dir:
+        return False
+    if build_commands or app_image:
+        return True
+    return bool(src) and os.path.isdir(os.path.join(os.path.expanduser(str(src)), str(static_dir)))
+
+
 def build_env_errors(build_env, app_env):
     """A message when a build setting carries a value the app's environment holds (a real
     secret copied into the build, where `docker history` shows it); empty otherwise. The
@@ -218,6 +230,7 @@ class FilterModule:
         return {
             "upstream_servers": upstream_servers,
             "build_env_errors": build_env_errors,
+            "has_static": has_static,
             "image_registry": registry_of,
             "env_strings": env_strings,
             "pool_subnet": pool_subnet,

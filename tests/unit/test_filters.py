@@ -156,3 +156,12 @@ def test_good_process_settings_pass():
                                                                        "healthcheck": "true", "memory": "256m"}},
                           GROUPS) == []
     assert process_errors({}, GROUPS) == [] and process_errors(None, GROUPS) == []
+
+
+def test_static_files_come_from_the_source_the_build_or_an_image_built_elsewhere(tmp_path):
+    (tmp_path / "static").mkdir()
+    assert f.has_static("static", str(tmp_path)) is True
+    assert f.has_static("assets", str(tmp_path)) is False  # not in the source, nothing builds it
+    assert f.has_static("staticfiles", str(tmp_path), ["python manage.py collectstatic --noinput"]) is True
+    assert f.has_static("static", "", [], "registry.example.com/shop:1") is True
+    assert f.has_static("", str(tmp_path), ["make assets"], "shop:1") is False  # the app serves its own
