@@ -15,6 +15,7 @@ import os
 
 import yaml
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _converged
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import tree_digest
@@ -124,8 +125,8 @@ class ActionModule(PyfleetAction):
             raise AnsibleActionFail("step is %r; use digest, check or record" % (step,))
 
         digest = self._task.args.get("digest") or ""
-        force = self._templar.template(self._vars.get("pyfleet_deploy_force", False))
-        if step == "check" and (not digest or force in (True, "true", "yes", "1", 1)):
+        force = boolean(self._templar.template(self._vars.get("pyfleet_deploy_force", False)), strict=False)
+        if step == "check" and (not digest or force):
             reasons = ["pyfleet_deploy_force is set"] if digest else ["the inputs cannot be read before preflight"]
             result.update(changed=False, converged=False, reasons=reasons,
                           ansible_facts={"pyfleet_converged": {"converged": False, "reasons": reasons}})

@@ -138,7 +138,6 @@ class ActionModule(PyfleetAction):
         if not images:
             if self._task.check_mode:
                 result.update(changed=True, msg="would pull %s" % ref)
-                images = []
             else:
                 out = self._module("community.docker.docker_image_pull", {"name": ref})
                 if out.get("failed"):
