@@ -32,9 +32,9 @@ import urllib.parse
 
 
 class Load:
-    def __init__(self, base, threads=4, post="/echo", limit=20000, deadline=600, pause=0.0, timeout=15, host=None):
+    def __init__(self, base, threads=4, post="/echo", limit=20000, deadline=600, pause=0.0, timeout=15, host=None, get="/"):
         parts = urllib.parse.urlsplit(base)
-        self.host_header = host
+        self.host_header, self.get = host, get
         self.host, self.port = parts.hostname, parts.port or 80
         self.post, self.limit, self.deadline, self.pause, self.timeout = post, limit, deadline, pause, timeout
         self.outcomes = collections.Counter()
@@ -53,7 +53,7 @@ class Load:
             headers = {"Content-Type": "text/plain"} if body is not None else {}
             if self.host_header:
                 headers["Host"] = self.host_header
-            conn.request(method, self.post if method == "POST" else "/", body=body, headers=headers)
+            conn.request(method, self.post if method == "POST" else self.get, body=body, headers=headers)
             response = conn.getresponse()
             return response.status, response.read().decode("utf-8", "replace")
         except (OSError, http.client.HTTPException) as error:  # a dropped connection is an outcome too

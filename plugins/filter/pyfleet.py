@@ -162,14 +162,15 @@ def port_span(ports):
     return str(ports[0]) if ports[0] == ports[-1] else "%d:%d" % (ports[0], ports[-1])
 
 
-def health_host(explicit="", domain="", server_name="_"):
+def health_host(explicit="", domain="", server_name="_", hosts=None):
     """The Host the health checks send: the explicit one, else the site's domain, else the
-    first of nginx's server names that is a plain name, else "" (uWSGI's "localhost")."""
+    first plain name of the app's host names (pyfleet_app_hosts) or nginx's server names,
+    else "" (uWSGI's "localhost")."""
     if explicit:
         return str(explicit)
     if domain:
         return str(domain)
-    for name in str(server_name or "").split():
+    for name in [str(h) for h in hosts or []] + str(server_name or "").split():
         if name != "_" and not name.startswith(("*", "~", ".")) and not name.endswith(".*"):
             return name
     return ""

@@ -43,6 +43,13 @@ options:
     type: list
     elements: str
     default: []
+  read_glob:
+    description:
+      - Shell patterns relative to O(path); every file they match is read back too, under its
+        path relative to O(path) (a frontend's parts, C(apps/*/part.json)).
+    type: list
+    elements: str
+    default: []
   prune:
     description:
       - Directories relative to O(path), each with the names of entries to keep in it; every
@@ -69,7 +76,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 contents:
-  description: The files of O(read), by name; null for a missing one.
+  description: The files of O(read) and O(read_glob), by name; null for a missing one of O(read).
   returned: always
   type: dict
 written:
@@ -84,6 +91,7 @@ removed:
   elements: str
 """
 
+import glob
 import os
 import shutil
 import tempfile
@@ -127,6 +135,7 @@ def main():
             files=dict(type="dict", default={}),
             secret_files=dict(type="dict", default={}, no_log=True),
             read=dict(type="list", elements="str", default=[]),
+            read_glob=dict(type="list", elements="str", default=[]),
             prune=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
@@ -164,6 +173,11 @@ def main():
                         os.unlink(target)
         for rel in module.params["read"]:
             result["contents"][rel] = _read(_inside(base, rel))
+        for pattern in module.params["read_glob"]:
+            _inside(base, pattern)
+            for full in sorted(glob.glob(os.path.join(base, pattern))):
+                if os.path.isfile(full):
+                    result["contents"][os.path.relpath(full, base)] = _read(full)
     except (OSError, ValueError) as exc:
         module.fail_json(msg="%s: %s" % (base, exc), **result)
     result["changed"] = bool(result["written"] or result["removed"])
