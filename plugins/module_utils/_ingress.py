@@ -76,8 +76,11 @@ def listen_clashes(parts, mine, ingress=""):
 def statics(new, stored):
     """The static file versions the frontend serves for an app: the new one first, then the
     one its last deploy served, so pages rendered by the previous version keep loading their
-    assets during the rollout and after it. Older versions are dropped."""
+    assets during the rollout and after it. Older versions are dropped; a deploy of the
+    version already served keeps both."""
     before = (stored or {}).get("statics") or []
+    if new and before and before[0] == new:
+        return before[:2]  # the same version again: nothing is dropped
     kept = [new] if new else []
     if before and before[0] and before[0] != new:
         kept.append(before[0])

@@ -233,7 +233,7 @@ def test_maintenance_mode_answers_503_and_leaves_the_other_app(both):
 
 def test_error_page_of_the_app_when_its_members_are_down(both):
     members = docker("ps", "--format", "{{.Names}}", "--filter", "label=pyfleet.app=" + A,
-                     "--filter", "label=pyfleet.member=1").stdout.split()
+                     "--filter", "label=pyfleet.role=pool").stdout.split()
     assert len(members) == 2
     docker("stop", "-t", "1", *members)
     try:
