@@ -27,7 +27,9 @@ GROUPS = ("pyfleet_pool", "pyfleet_frontends", "pyfleet_accessories")
 # Variables that are no input: what this check itself publishes, and the switch that skips it.
 NOT_INPUTS = ("pyfleet_inputs_digest", "pyfleet_converged", "pyfleet_deploy_force")
 # Variables that name files on the controller whose content is an input too.
-FILE_SUFFIXES = ("_file", "_cert", "_key", "_bundle", "_template")
+FILE_SUFFIXES = ("_file", "_cert", "_key", "_bundle", "_template", "_page")
+# Variables that map names to files on the controller (pyfleet_frontend_error_pages).
+FILE_MAP_SUFFIXES = ("_pages",)
 FILE_LIMIT = 16 << 20
 
 
@@ -97,6 +99,9 @@ class ActionModule(PyfleetAction):
                     raise AnsibleActionFail("%s of %s cannot be read yet (%s)" % (name, host, exc))
                 if name.endswith(FILE_SUFFIXES):
                     files[values[name]] = file_digest(values[name])
+                if name.endswith(FILE_MAP_SUFFIXES) and isinstance(values[name], dict):
+                    for path in values[name].values():
+                        files[str(path)] = file_digest(str(path))
             hosts[host] = values
         defaults = role_defaults()
         # An image built elsewhere is named by its reference (in the hosts' variables above).
@@ -141,10 +146,15 @@ class ActionModule(PyfleetAction):
             path = os.path.join(self._effective(name, defaults), app)
             if path not in dirs:
                 dirs.append(path)
+        # On a shared ingress: the app's part there (its maintenance mode, its presence) and the
+        # ingress's container.
+        ingress = self._effective("pyfleet_frontend_ingress", defaults) or ""
+        if ingress:
+            dirs.append(os.path.join(self._effective("pyfleet_frontend_config_dir", defaults), ".ingress", ingress, "apps", app))
         guards = [chain_name("%s-%s" % (app, part)) for part in
                   ["pool"] + [a["name"] for a in accessories if isinstance(a, dict) and a.get("name")]]
         out = self._module("pyfleet.wsgi.converged", dict(
-            app=app, path=dirs[0], digest=digest, guards=guards, trees=dirs,
+            app=app, path=dirs[0], digest=digest, guards=guards, trees=dirs, ingress=ingress,
             state="present" if step == "record" else "check"))
         if out.get("failed"):
             raise AnsibleActionFail(out.get("msg", "the converged module failed"))

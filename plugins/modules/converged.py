@@ -52,6 +52,10 @@ options:
     type: list
     elements: path
     default: []
+  ingress:
+    description: The shared ingress the app joined; its container (label C(pyfleet.ingress)) is part of the record.
+    type: str
+    default: ""
   state:
     description: C(check) compares, C(present) writes the record of what runs now.
     type: str
@@ -139,6 +143,7 @@ def main():
             digest=dict(type="str", required=True),
             guards=dict(type="list", elements="str", default=[]),
             trees=dict(type="list", elements="path", default=[]),
+            ingress=dict(type="str", default=""),
             state=dict(type="str", choices=["check", "present"], default="check"),
         ),
         supports_check_mode=True,
@@ -147,6 +152,9 @@ def main():
     try:
         items = client.get_json("/containers/json", params={
             "all": 1, "filters": convert_filters({"label": ["pyfleet.app=%s" % params["app"]]})})
+        if params["ingress"]:
+            items += client.get_json("/containers/json", params={
+                "all": 1, "filters": convert_filters({"label": ["pyfleet.ingress=%s" % params["ingress"]]})})
     except (DockerException, RequestException) as exc:
         client.fail("reading the app's containers failed: %s" % to_native(exc), exception=traceback.format_exc())
     containers = _converged.observe(items)
