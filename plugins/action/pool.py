@@ -18,7 +18,7 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _pool
 from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction, describe
 
-_STEPS = ("current", "start", "retire", "release")
+_STEPS = ("current", "start", "retire", "release", "exec")
 RECORD = "pool.json"
 # Specs kept on each host for a rollback to an exact earlier set of members.
 KEEP_SPECS = 5
@@ -39,7 +39,7 @@ class ActionModule(PyfleetAction):
     _VALID_ARGS = frozenset((
         "step", "host", "settings", "config_template", "config_vars", "state_dir", "restore", "healthy_timeout", "poll",
         "retire", "serving", "digest", "drain", "keep_images", "repository", "commands", "timeout", "on_failure",
-        "settle",
+        "settle", "command",
     ))
 
     # -- what the engine and the state directory say --------------------------------------
@@ -379,3 +379,29 @@ class ActionModule(PyfleetAction):
                 "The release commands of %s failed on %s (exit %s%s); no traffic moved to this version. Output: %s"
                 % (settings["image"], self._args["host"], status if status is not None else "none",
                    ", timed out after %s s" % self._args.get("timeout", 600) if status == 124 else "", output))
+
+    def _exec(self, result, settings):
+        """A one-off command in a new container of the version serving on this host: its
+        image, env and network as the last finished rollout left them (the recorded spec)."""
+        record = self._record(self._state())
+        digest = record.get("spec")
+        text = self._state(read=("specs/%s.json" % digest,))["contents"].get("specs/%s.json" % digest) if digest else None
+        if not text:
+            result["failure"] = "Nothing of %s serves on %s yet: deploy it before running a command in it." % (
+                settings.get("app", "the app"), self._args["host"])
+            return
+        running = json.loads(text)
+        engine = self._engine(running, images=running["image"])
+        spec = self._spec(running, engine)
+        name = "%s-exec-%s" % (spec["app"], _pool.short_id())
+        result.update(image=spec["image"], container=name, changed=True)
+        if self._task.check_mode:
+            return
+        out = self._module("community.docker.docker_container",
+                           _pool.container_params("exec", spec, member=name, commands=[self._args.get("command") or ""]))
+        status = out.get("status")
+        output = str((out.get("container") or {}).get("Output") or out.get("msg", ""))
+        result.update(status=status if status is not None else -1, output=output)
+        if out.get("failed") and status is None:
+            result["failure"] = "The command could not run in %s on %s: %s" % (spec["image"], self._args["host"], output.strip())
+

@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import json
 import math
+import secrets
 
 # Each member has two slots: a new version starts in the slot its serving container does not
 # use, beside it, and the old one is retired once the frontends point at the new one.
@@ -110,6 +111,11 @@ def member_slots(spec, host, slot):
     ]
 
 
+def short_id():
+    """A random suffix for the name of a one-off container, so several may run at once."""
+    return secrets.token_hex(4)
+
+
 def _common(spec, role, spec_digest):
     """What every container of the app shares: image, env, network and the hardening."""
     params = {
@@ -145,8 +151,9 @@ def container_params(kind, spec, member=None, commands=None, timeout=600):
 
     ``kind`` is ``member`` (needs ``member``, from member_slots), ``import_check`` (imports
     the app's callable and exits), ``release`` (runs ``commands`` in one shell, at most
-    ``timeout`` seconds) or ``process`` (``member`` is then one entry of process_plan's
-    ``start``: a process type's settings with its ``index`` and ``host``).
+    ``timeout`` seconds), ``process`` (``member`` is then one entry of process_plan's
+    ``start``: a process type's settings with its ``index`` and ``host``) or ``exec`` (runs
+    the one command of ``commands`` in a container named ``member``).
     """
     spec_digest = member_digest(spec)
     if kind == "process":
@@ -219,6 +226,17 @@ def container_params(kind, spec, member=None, commands=None, timeout=600):
         params.update(
             name="%s-release" % spec["app"],
             command=["timeout", str(int(timeout)), "/bin/sh", "-ec", "\n".join(commands or [])],
+            detach=False,
+            cleanup=True,
+        )
+        return params
+    if kind == "exec":
+        # A one-off command (playbooks/exec.yml): the version's image, env, network and
+        # hardening, its own name, removed when it ends.
+        params = _common(spec, "exec", spec_digest)
+        params.update(
+            name=member,
+            command=["/bin/sh", "-c", (commands or [""])[0]],
             detach=False,
             cleanup=True,
         )

@@ -25,13 +25,16 @@ description:
     now use, stops the old members (SIGTERM, then the C(stop_timeout) of O(settings)) and removes image
     versions beyond O(keep_images). O(step=release) runs the release commands once, unless the
     host holds the version's release record (C(releases/<version>) in O(state_dir)).
+    O(step=exec) runs O(command) in a new container of the version serving on the host (the
+    spec the last finished rollout recorded: its image, env, network and hardening), waits for
+    it and returns its output and exit status; the container is removed.
 version_added: 0.5.0
 author: pyfleet maintainers (@pyfleet)
 options:
   step:
     description: What to do.
     type: str
-    choices: [current, start, retire, release]
+    choices: [current, start, retire, release, exec]
     default: start
   host:
     description: The pool host's inventory name (the members' host names, the messages).
@@ -101,6 +104,10 @@ options:
   repository:
     description: The app image's repository (default, the C(image) of O(settings) without its tag).
     type: str
+  command:
+    description: With O(step=exec), the shell command to run.
+    type: str
+    default: ""
   commands:
     description: With O(step=release), the shell commands, run in one C(/bin/sh -e).
     type: list

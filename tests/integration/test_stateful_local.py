@@ -1,10 +1,14 @@
 """The notes example (PostgreSQL accessory, release commands, env file) on this machine's
 engine: the failure paths of a stateful deploy. A release command that fails, or a service
 the new version waits for in vain, stops the deploy with a message naming it, and the
-running version keeps serving with its data."""
+running version keeps serving with its data. Then the day-2 commands on the same deploy: a
+command in the running version, a backup restored after a table was dropped, logs, and the
+audit trail."""
 import json
 import pathlib
+import re
 import shutil
+import time
 
 import pytest
 
@@ -107,3 +111,67 @@ def test_a_service_that_never_answers_fails_the_rollout_naming_it(notes, tmp_pat
     assert "pyfleet: cache at 127.0.0.1:9 did not answer within 3 s" in result.output, result.output[-3000:]
     assert serving() == before
     assert get("/healthz")[0] == 200
+
+
+def test_exec_runs_a_command_in_the_running_version_with_its_env(notes, tmp_path):
+    script = "import os, sys; print('db at', os.environ['PGHOST'], 'version', os.environ.get('NOTES_VERSION')); sys.exit(3)"
+    result = run_playbook(tmp_path, "playbooks/exec.yml", VARS, {"pyfleet_exec": "python -c \"%s\"" % script},
+                          groups=["pyfleet_accessories"])
+    assert result.rc != 0
+    assert f"db at {APP}-db version" in result.output, result.output[-3000:]
+    assert "The command exited with status 3" in result.output
+    assert "pw-5be01c7d" not in result.output and "tok-91f3e2a7" not in result.output
+    # the database answers from it too (the app network), and nothing is left behind
+    ok = run_playbook(tmp_path, "playbooks/exec.yml", VARS,
+                      {"pyfleet_exec": "python -c \"from notes.db import engine; from sqlalchemy import text; "
+                                       "print('notes:', engine().connect().execute(text('SELECT count(*) FROM notes')).scalar_one())\""},
+                      groups=["pyfleet_accessories"])
+    assert ok.rc == 0 and "notes: " in ok.output, ok.output[-3000:]
+    assert docker("ps", "-aq", "--filter", "label=pyfleet.role=exec", "--filter", f"label=pyfleet.app={APP}").stdout.strip() == ""
+
+
+def test_backup_then_restore_brings_dropped_rows_back(notes, tmp_path):
+    for body in (b"backed up 1", b"backed up 2"):
+        assert http(f"http://127.0.0.1:{PORT}/notes", method="POST", data=body)[0] == 201
+    rows = json.loads(get("/notes")[1])
+    backups = tmp_path / "backups"
+    extra = {"pyfleet_backup_dir": str(backups), "pyfleet_backup_keep": 2}
+    for _ in range(3):
+        result = run_playbook(tmp_path, "playbooks/backup.yml", VARS, extra, groups=["pyfleet_accessories"])
+        assert result.rc == 0, result.output[-3000:]
+        time.sleep(1.1)
+    dumps = sorted(backups.glob(f"{APP}-db-*.dump"))
+    assert len(dumps) == 2 and dumps[-1].read_bytes().startswith(b"PGDMP")
+    assert oct(backups.stat().st_mode & 0o777) == "0o700"
+    assert "pw-5be01c7d" not in result.output
+
+    docker("exec", f"{APP}-db", "psql", "-U", "itnotes", "-d", "itnotes", "-c", "DROP TABLE notes")
+    assert get("/notes")[0] == 500
+    refused = run_playbook(tmp_path, "playbooks/restore.yml", VARS, {"pyfleet_restore_file": str(dumps[-1])},
+                           groups=["pyfleet_accessories"])
+    assert refused.rc != 0 and "pyfleet_restore_confirm=itnotes" in refused.output and "Nothing was changed" in refused.output
+    assert get("/notes")[0] == 500
+    restored = run_playbook(tmp_path, "playbooks/restore.yml", VARS,
+                            {"pyfleet_restore_file": str(dumps[-1]), "pyfleet_restore_confirm": APP},
+                            groups=["pyfleet_accessories"])
+    assert restored.rc == 0, restored.output[-3000:]
+    status, body = get("/notes")
+    assert status == 200 and json.loads(body) == rows
+
+
+def test_logs_since_grep_and_the_audit_trail(notes, tmp_path):
+    logs = run_playbook(tmp_path, "playbooks/logs.yml", VARS, {"pyfleet_logs_since": "30m", "pyfleet_logs_grep": "GET /healthz",
+                                                               "pyfleet_logs_lines": 0}, groups=["pyfleet_accessories"])
+    assert logs.rc == 0, logs.output[-3000:]
+    lines = [line for line in logs.output.splitlines() if " localhost " in line and "GET /healthz" in line]
+    assert lines and all(re.match(r"\s*- '?\d{4}-\d\d-\d\dT[\d:.]+Z localhost %s-(frontend|\d+(-b)?) " % APP, line) for line in lines), lines[:5]
+    db = run_playbook(tmp_path, "playbooks/logs.yml", VARS, {"pyfleet_logs_filter": "db", "pyfleet_logs_lines": 5},
+                      groups=["pyfleet_accessories"])
+    assert re.search(r"localhost %s-db " % APP, db.output), db.output[-2000:]
+
+    status = run_playbook(tmp_path, "playbooks/status.yml", VARS, groups=["pyfleet_accessories"])
+    assert status.rc == 0, status.output[-3000:]
+    trail = re.findall(r"\d{4}-\d\d-\d\dT[\d:]+Z (deploy|rollback|scale) %s:\w+ by \S+ \(([^)]*)\): (\w+)" % APP, status.output)
+    # newest first: the rollout that waited for a service in vain, the failed release, the first deploy
+    assert [t[2] for t in trail] == ["failed", "stopped", "ok"], trail
+    assert all(t[1] == "no git" or re.match(r"[0-9a-f]{12}(\+dirty)?$", t[1]) for t in trail)
