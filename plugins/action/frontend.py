@@ -135,7 +135,8 @@ class ActionModule(PyfleetAction):
         files_changed = any(not w.endswith(".candidate") for w in written.get("written") or [])
         install = _frontend.must_install(candidate, live)
         record = {} if mine is None else {"apps/%s/part.json" % app: _ingress.encode_part(mine)}
-        result["changed"] = install or files_changed or (mine is not None and mine != before) or (not present and before is not None)
+        part_changed = any(text != (state.get("contents") or {}).get(path) for path, text in record.items())
+        result["changed"] = install or files_changed or part_changed or (not present and before is not None)
         if install:
             result["diff"] = {"before": live or "", "after": candidate,
                               "before_header": "%s:%s/%s" % (host, folder, name), "after_header": "candidate"}
