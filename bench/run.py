@@ -5,9 +5,13 @@ The stacks run the same app (examples/hello, same uWSGI build) on this machine's
 after the other, measured with wrk from the host in the same run:
   pyfleet  nginx (host network) --uwsgi protocol--> 2 uWSGI containers, master + sized workers
   caddy    Caddy (host network) --HTTP (http11-socket)--> 2 uWSGI containers, same sizing
+  nginx-http  nginx (host network) --HTTP--> 2 uWSGI containers (pyfleet_pool_protocol http)
+  direct   the nginx-http stack's members hit by wrk without any proxy, one wrk per member at
+           the same time, added up: what the members can do, the ceiling of every stack
   seeds    nginx (published port) --proxy_pass HTTP--> 2 uWSGI containers in `http =` router
            mode, one process each (the blog posts' setup)
-Each stack is measured `--rounds` times, alternating; the median round is reported.
+Each stack is measured `--rounds` times, alternating; the median round is reported, with the
+CPU the proxy and the members used during it (their cgroups' cpuacct), in cores.
 
   bench/run.py [--duration 10] [--connections 32] [--rounds 3]
 
@@ -33,6 +37,8 @@ APP = "benchhello"
 PYFLEET_PORT = 38080
 SEEDS_PORT = 38081
 CADDY_PORT = 38082
+HTTP_PORT = 38083
+HTTP_APP = "benchhttp"
 SEEDS_NET = "bench-seeds"
 
 SEEDS_NGINX = """
@@ -129,8 +135,10 @@ def _ms(value, unit):
 
 
 def wrk(url, duration, connections):
-    out = sh("wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url,
-             timeout=duration + 60).stdout
+    return parse_wrk(sh("wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url, timeout=duration + 60).stdout)
+
+
+def parse_wrk(out):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -138,6 +146,59 @@ def wrk(url, duration, connections):
     sockerr = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
             "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": sockerr.group(1) if sockerr else ""}
+
+
+def cpu_ns(names):
+    """CPU time (ns) the containers used so far, from their cgroups (v1 cpuacct or v2 cpu.stat)."""
+    total = 0
+    for name in names:
+        cid = sh("docker", "inspect", "-f", "{{.Id}}", name).stdout.strip()
+        for path in (f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage", f"/sys/fs/cgroup/docker/{cid}/cpu.stat",
+                     f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.stat"):
+            try:
+                text = pathlib.Path(path).read_text()
+            except OSError:
+                continue
+            found = re.search(r"usage_usec (\d+)", text)
+            total += int(found.group(1)) * 1000 if found else int(text.split()[0])
+            break
+    return total
+
+
+def containers(app, role):
+    return sorted(sh("docker", "ps", "--format", "{{.Names}}", "--filter", f"label=pyfleet.app={app}",
+                     "--filter", f"label=pyfleet.role={role}").stdout.split())
+
+
+def members_of(app):
+    """The members' endpoints in the app's live nginx config."""
+    text = pathlib.Path("/etc/pyfleet", app, "frontend", "nginx.conf").read_text()
+    return re.findall(r"^\s*server (\S+) max_fails", text, re.M)
+
+
+def measure(url, duration, connections, proxy, members):
+    """One wrk round through a stack, with the CPU its proxy and members used (cores)."""
+    before = (cpu_ns(proxy), cpu_ns(members))
+    result = wrk(url, duration, connections)
+    after = (cpu_ns(proxy), cpu_ns(members))
+    result["proxy_cores"] = round((after[0] - before[0]) / 1e9 / duration, 2)
+    result["member_cores"] = round((after[1] - before[1]) / 1e9 / duration, 2)
+    return result
+
+
+def direct(endpoints, duration, connections, members):
+    """wrk against every member at once, the connections split between them, added up."""
+    before = cpu_ns(members)
+    share = max(1, connections // len(endpoints))
+    procs = [subprocess.Popen(["wrk", "-t1", f"-c{share}", f"-d{duration}s", "--latency", f"http://{endpoint}/"],
+                              stdout=subprocess.PIPE, text=True) for endpoint in endpoints]
+    outs = [proc.communicate(timeout=duration + 60)[0] for proc in procs]
+    parts = [parse_wrk(out) for out in outs]
+    used = cpu_ns(members) - before
+    return {"rps": round(sum(p["rps"] for p in parts), 2), "p50_ms": max(p["p50_ms"] for p in parts),
+            "p99_ms": max(p["p99_ms"] for p in parts), "non_2xx": sum(p["non_2xx"] for p in parts),
+            "socket_errors": "; ".join(p["socket_errors"] for p in parts if p["socket_errors"]),
+            "proxy_cores": 0.0, "member_cores": round(used / 1e9 / duration, 2)}
 
 
 def main():
@@ -151,24 +212,33 @@ def main():
         inv = inventory(tmp)
         caddy = inventory(tmp, "benchcaddy", CADDY_PORT, 38300, pyfleet_frontend_kind="caddy",
                           pyfleet_frontend_image="pyfleet/caddy:bookworm")
+        http_pool = inventory(tmp, HTTP_APP, HTTP_PORT, 38400, pyfleet_pool_protocol="http")
         try:
             playbook(inv, "deploy.yml")
             playbook(caddy, "deploy.yml")
+            playbook(http_pool, "deploy.yml")
             image = sh("docker", "ps", "--format", "{{.Image}}", "--filter", f"label=pyfleet.app={APP}",
                        "--filter", "label=pyfleet.member=1").stdout.split()[0]
             start_seeds(image, tmp)
             urls = {"pyfleet": f"http://127.0.0.1:{PYFLEET_PORT}/", "caddy": f"http://127.0.0.1:{CADDY_PORT}/",
-                    "seeds": f"http://127.0.0.1:{SEEDS_PORT}/"}
+                    "nginx-http": f"http://127.0.0.1:{HTTP_PORT}/", "seeds": f"http://127.0.0.1:{SEEDS_PORT}/"}
+            cpu = {"pyfleet": ([f"{APP}-frontend"], containers(APP, "pool")),
+                   "caddy": (["benchcaddy-frontend"], containers("benchcaddy", "pool")),
+                   "nginx-http": ([f"{HTTP_APP}-frontend"], containers(HTTP_APP, "pool")),
+                   "seeds": (["bench-seeds-nginx"], ["uwsgi-1", "uwsgi-2"])}
+            endpoints = members_of(HTTP_APP)
             for url in urls.values():
                 wrk(url, 2, args.connections)  # warm up
-            rounds = {name: [] for name in urls}
+            rounds = {name: [] for name in [*urls, "direct"]}
             for _ in range(args.rounds):
                 for name, url in urls.items():
-                    rounds[name].append(wrk(url, args.duration, args.connections))
+                    rounds[name].append(measure(url, args.duration, args.connections, *cpu[name]))
+                rounds["direct"].append(direct(endpoints, args.duration, args.connections, cpu["nginx-http"][1]))
         finally:
             stop_seeds()
             playbook(inv, "playbooks/teardown.yml")
             playbook(caddy, "playbooks/teardown.yml")
+            playbook(http_pool, "playbooks/teardown.yml")
     summary = {}
     for name, runs in rounds.items():
         median = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
@@ -176,22 +246,27 @@ def main():
     ratio = {"throughput_x": round(summary["pyfleet"]["rps"] / summary["seeds"]["rps"], 2),
              "p99_x": round(summary["pyfleet"]["p99_ms"] / summary["seeds"]["p99_ms"], 2),
              "caddy_throughput_x": round(summary["caddy"]["rps"] / summary["seeds"]["rps"], 2),
-             "caddy_p99_x": round(summary["caddy"]["p99_ms"] / summary["seeds"]["p99_ms"], 2)}
+             "caddy_p99_x": round(summary["caddy"]["p99_ms"] / summary["seeds"]["p99_ms"], 2),
+             "nginx_http_vs_uwsgi": round(summary["nginx-http"]["rps"] / summary["pyfleet"]["rps"], 2),
+             "of_direct": {name: round(row["rps"] / summary["direct"]["rps"], 2) for name, row in summary.items()},
+             "rounds_nginx_x": [round(a / b, 2) for a, b in zip(summary["pyfleet"]["rps_all"], summary["seeds"]["rps_all"])]}
     report = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
               "wrk": f"-t2 -c{args.connections} -d{args.duration}s", "stacks": summary, "ratio": ratio}
     (RESULTS / "stack.json").write_text(json.dumps(report, indent=2))
     DOCS.mkdir(parents=True, exist_ok=True)
     with open(DOCS / "stack.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["stack", "rps", "p50_ms", "p99_ms", "non_2xx"])
+        writer.writerow(["stack", "rps", "p50_ms", "p99_ms", "non_2xx", "proxy_cores", "member_cores"])
         for name, row in summary.items():
-            writer.writerow([name, row["rps"], row["p50_ms"], row["p99_ms"], row["non_2xx"]])
-    print("| stack | req/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---:|---:|---:|---:|")
+            writer.writerow([name, row["rps"], row["p50_ms"], row["p99_ms"], row["non_2xx"], row["proxy_cores"], row["member_cores"]])
+    print("| stack | req/s | of direct | p50 ms | p99 ms | non-2xx | proxy cores | member cores |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, row in summary.items():
-        print(f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['non_2xx']} |")
+        print(f"| {name} | {row['rps']:.0f} | {ratio['of_direct'][name]:.2f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+              f"{row['non_2xx']} | {row['proxy_cores']:.2f} | {row['member_cores']:.2f} |")
     print(f"\nnginx stack: throughput {ratio['throughput_x']}x the seeds', p99 {ratio['p99_x']}x theirs")
     print(f"caddy stack: throughput {ratio['caddy_throughput_x']}x the seeds', p99 {ratio['caddy_p99_x']}x theirs")
+    print(f"nginx stack per round: {ratio['rounds_nginx_x']}x the seeds'; nginx over HTTP: {ratio['nginx_http_vs_uwsgi']}x nginx over uwsgi")
     subprocess.run([sys.executable, str(ROOT / "bench" / "plot.py")], check=True)
 
 

@@ -123,6 +123,14 @@ def test_import_check_and_release_run_once_and_are_removed():
         _pool.container_params("sidecar", SETTINGS)
 
 
+def test_exec_runs_one_command_in_the_app_spec_and_is_removed():
+    params = _pool.container_params("exec", SETTINGS, member="shop-exec-1a2b", commands=["python manage.py check"])
+    assert params["name"] == "shop-exec-1a2b" and params["command"] == ["/bin/sh", "-c", "python manage.py check"]
+    assert params["detach"] is False and params["cleanup"] is True and params["labels"]["pyfleet.role"] == "exec"
+    assert params["env"] == SETTINGS["env"] and params["network_mode"] == "pyfleet-shop" and params["read_only"]
+    assert _pool.short_id() != _pool.short_id() and len(_pool.short_id()) == 8
+
+
 # -- the plan ---------------------------------------------------------------------------------
 
 
