@@ -52,7 +52,7 @@ def test_check_diff_shows_the_change_and_changes_nothing(stack):
     result = run_playbook(stack, "deploy.yml", VARS, {"pyfleet_frontend_client_max_body_size": "20m",
                                                       "pyfleet_pool_size": 3}, check_diff=True)
     assert result.rc == 0, result.output[-4000:]
-    assert "-    client_max_body_size 10m;" in result.output and "+    client_max_body_size 20m;" in result.output
+    assert re.search(r"-\s+client_max_body_size 10m;", result.output) and re.search(r"\+\s+client_max_body_size 20m;", result.output)
     assert f"would start {APP}-3 from" in result.output
     assert re.search(r"\+\s+server \S+ .*# " + APP + "-3 on localhost", result.output)
     assert NGINX_CONF.read_text() == before_conf
