@@ -83,8 +83,8 @@ class ActionModule(PyfleetAction):
             return self._run(result, args, app)
         finally:
             if token:
-                self._module("pyfleet.wsgi.deploy_lock", dict(path=os.path.join(folder, "ingress.lock"), state="absent",
-                                                             token=token, app="the ingress"))
+                self._module("pyfleet.wsgi.deploy_lock", dict(
+                    path=os.path.join(folder, "ingress.lock"), state="absent", token=token, app="the ingress"))
 
     def _run(self, result, args, app):
         host, kind, folder, name = args["host"], args["kind"], args["dir"], args["file"]
@@ -230,8 +230,8 @@ class ActionModule(PyfleetAction):
         found = self._module("community.docker.docker_container_info", dict(name=replaces["container"]))
         if not found.get("exists"):
             return None
-        config = self._module("pyfleet.wsgi.app_state", dict(path=os.path.dirname(replaces["config"]),
-                                                            read=[os.path.basename(replaces["config"])]))
+        config = self._module("pyfleet.wsgi.app_state", dict(
+            path=os.path.dirname(replaces["config"]), read=[os.path.basename(replaces["config"])]))
         return (config.get("contents") or {}).get(os.path.basename(replaces["config"])) or ""
 
     def _remove(self, result, name):

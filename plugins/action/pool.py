@@ -404,4 +404,3 @@ class ActionModule(PyfleetAction):
         result.update(status=status if status is not None else -1, output=output)
         if out.get("failed") and status is None:
             result["failure"] = "The command could not run in %s on %s: %s" % (spec["image"], self._args["host"], output.strip())
-

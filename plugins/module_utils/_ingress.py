@@ -67,9 +67,10 @@ def listen_clashes(parts, mine, ingress=""):
         theirs = part.get("listen") or {}
         for key in LISTEN_KEYS:
             if part["name"] != mine["name"] and str(theirs.get(key, "")) != str((mine.get("listen") or {}).get(key, "")):
+                wanted = json.dumps((mine.get("listen") or {}).get(key))
                 found.append("%s is %s for %s, but the ingress %s runs with %s, which the app %s deployed: every app on one "
-                             "ingress sets it alike." % (names[key], json.dumps((mine.get("listen") or {}).get(key)), mine["name"],
-                                                          ingress, json.dumps(theirs.get(key)), part["name"]))
+                             "ingress sets it alike." % (names[key], wanted, mine["name"], ingress, json.dumps(theirs.get(key)),
+                                                         part["name"]))
     return found
 
 
