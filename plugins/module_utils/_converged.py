@@ -37,8 +37,17 @@ def code_digest(root):
 
 
 def dir_digest(path):
-    """Digest of a state or config directory without its volatile entries; None when absent."""
-    return tree_digest(path, VOLATILE) if os.path.isdir(path) else None
+    """Digest of a state or config directory without its volatile entries; None when it is
+    absent or holds none but them (the record's own directory, made when it is written)."""
+    if not os.path.isdir(path):
+        return None
+    found = tree_digest(path, VOLATILE)
+    return None if found == tree_digest_of_nothing() else found
+
+
+def tree_digest_of_nothing():
+    """The digest of a directory without files."""
+    return hashlib.sha256().hexdigest()
 
 
 def health(status):

@@ -95,6 +95,11 @@ def test_guard_lines_are_those_of_the_app_chains_only():
 def test_state_directories_digest_without_the_record_the_lock_or_temporary_files(tmp_path):
     base = tmp_path / "web"
     assert _converged.dir_digest(str(base)) is None
+    # a directory the record made, on a host where the app keeps nothing else, is no change
+    base.mkdir()
+    (base / _converged.RECORD).write_text("{}")
+    assert _converged.dir_digest(str(base)) is None
+    (base / _converged.RECORD).unlink()
     (base / "specs").mkdir(parents=True)
     (base / "pool.json").write_text("{}")
     first = _converged.dir_digest(str(base))
