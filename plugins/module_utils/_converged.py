@@ -18,8 +18,9 @@ from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import tree_d
 
 RECORD = "converged.json"
 # Entries of a state directory that change while the deployment does not: the record itself,
-# the deploy lock (held while the record is written) and temporary files.
-VOLATILE = (RECORD, "deploy.lock", ".*")
+# the deploy lock (held while the record is written), the audit trail (a log of the runs,
+# written after the record) and temporary files.
+VOLATILE = (RECORD, "deploy.lock", "audit.jsonl", ".*")
 # What of the collection decides what a deploy does.
 CODE = ("plugins", "roles", "templates", "playbooks")
 

@@ -106,6 +106,7 @@ def test_state_directories_digest_without_the_record_the_lock_or_temporary_files
     (base / _converged.RECORD).write_text("{}")
     (base / "deploy.lock").mkdir()
     (base / ".pyfleet-tmp").write_text("x")
+    (base / "audit.jsonl").write_text("{}\n")
     assert _converged.dir_digest(str(base)) == first
     (base / "pool.json").write_text('{"members": []}')
     assert _converged.dir_digest(str(base)) != first
