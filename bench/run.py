@@ -144,7 +144,10 @@ def parse_wrk(out):
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockerr = re.search(r"Socket errors: (.*)", out)
+    # Thread Stats: Latency avg, stdev, max
+    stats = re.search(r"Latency\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)", out)
     return {"rps": rps, "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
+            "avg_ms": round(_ms(*stats.groups()[0:2]), 2), "max_ms": round(_ms(*stats.groups()[4:6]), 2),
             "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": sockerr.group(1) if sockerr else ""}
 
 
@@ -197,6 +200,7 @@ def direct(endpoints, duration, connections, members):
     used = cpu_ns(members) - before
     return {"rps": round(sum(p["rps"] for p in parts), 2), "p50_ms": max(p["p50_ms"] for p in parts),
             "p99_ms": max(p["p99_ms"] for p in parts), "non_2xx": sum(p["non_2xx"] for p in parts),
+            "avg_ms": max(p["avg_ms"] for p in parts), "max_ms": max(p["max_ms"] for p in parts),
             "socket_errors": "; ".join(p["socket_errors"] for p in parts if p["socket_errors"]),
             "proxy_cores": 0.0, "member_cores": round(used / 1e9 / duration, 2)}
 
@@ -256,14 +260,15 @@ def main():
     DOCS.mkdir(parents=True, exist_ok=True)
     with open(DOCS / "stack.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["stack", "rps", "p50_ms", "p99_ms", "non_2xx", "proxy_cores", "member_cores"])
+        writer.writerow(["stack", "rps", "p50_ms", "p99_ms", "avg_ms", "max_ms", "non_2xx", "proxy_cores", "member_cores"])
         for name, row in summary.items():
-            writer.writerow([name, row["rps"], row["p50_ms"], row["p99_ms"], row["non_2xx"], row["proxy_cores"], row["member_cores"]])
-    print("| stack | req/s | of direct | p50 ms | p99 ms | non-2xx | proxy cores | member cores |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+            writer.writerow([name, row["rps"], row["p50_ms"], row["p99_ms"], row["avg_ms"], row["max_ms"], row["non_2xx"],
+                             row["proxy_cores"], row["member_cores"]])
+    print("| stack | req/s | of direct | p50 ms | p99 ms | avg ms | max ms | non-2xx | proxy cores | member cores |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, row in summary.items():
         print(f"| {name} | {row['rps']:.0f} | {ratio['of_direct'][name]:.2f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-              f"{row['non_2xx']} | {row['proxy_cores']:.2f} | {row['member_cores']:.2f} |")
+              f"{row['avg_ms']:.2f} | {row['max_ms']:.0f} | {row['non_2xx']} | {row['proxy_cores']:.2f} | {row['member_cores']:.2f} |")
     print(f"\nnginx stack: throughput {ratio['throughput_x']}x the seeds', p99 {ratio['p99_x']}x theirs")
     print(f"caddy stack: throughput {ratio['caddy_throughput_x']}x the seeds', p99 {ratio['caddy_p99_x']}x theirs")
     print(f"nginx stack per round: {ratio['rounds_nginx_x']}x the seeds'; nginx over HTTP: {ratio['nginx_http_vs_uwsgi']}x nginx over uwsgi")

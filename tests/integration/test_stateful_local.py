@@ -160,18 +160,31 @@ def test_backup_then_restore_brings_dropped_rows_back(notes, tmp_path):
 
 
 def test_logs_since_grep_and_the_audit_trail(notes, tmp_path):
+    saved = tmp_path / "logs"
+    saved.mkdir()
     logs = run_playbook(tmp_path, "playbooks/logs.yml", VARS, {"pyfleet_logs_since": "30m", "pyfleet_logs_grep": "GET /healthz",
-                                                               "pyfleet_logs_lines": 0}, groups=["pyfleet_accessories"])
+                                                               "pyfleet_logs_lines": 0, "pyfleet_logs_dir": str(saved)},
+                        groups=["pyfleet_accessories"])
     assert logs.rc == 0, logs.output[-3000:]
-    lines = [line for line in logs.output.splitlines() if " localhost " in line and "GET /healthz" in line]
-    assert lines and all(re.match(r"\s*- '?\d{4}-\d\d-\d\dT[\d:.]+Z localhost %s-(frontend|\d+(-b)?) " % APP, line) for line in lines), lines[:5]
-    db = run_playbook(tmp_path, "playbooks/logs.yml", VARS, {"pyfleet_logs_filter": "db", "pyfleet_logs_lines": 5},
-                      groups=["pyfleet_accessories"])
-    assert re.search(r"localhost %s-db " % APP, db.output), db.output[-2000:]
+    lines = (saved / "localhost.log").read_text().splitlines()
+    assert lines and all(re.match(r"\d{4}-\d\d-\d\dT[\d:.]+Z localhost %s-(frontend|\d+(-b)?) .*GET /healthz" % APP, line)
+                         for line in lines), lines[:5]
+    db = run_playbook(tmp_path, "playbooks/logs.yml", VARS, {"pyfleet_logs_filter": "db", "pyfleet_logs_lines": 5,
+                                                             "pyfleet_logs_dir": str(saved)}, groups=["pyfleet_accessories"])
+    assert db.rc == 0, db.output[-3000:]
+    lines = (saved / "localhost.log").read_text().splitlines()
+    assert 0 < len(lines) <= 5 and all(f" localhost {APP}-db " in line for line in lines), lines
 
+    # every rollout of this module, newest last: the first deploy, the failed release, the
+    # rollout that waited for a service in vain (the re-run with nothing to do left none)
+    trail = pathlib.Path(VARS["pyfleet_pool_config_dir"], APP, "audit.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in trail]
+    assert [r["outcome"].split(":")[0] for r in records] == ["ok", "stopped", "failed"], records
+    assert all(r["action"] == "deploy" and r["version"].startswith(APP + ":") and "@" in r["who"] for r in records)
+    assert re.match(r"[0-9a-f]{40}$", records[0]["commit"]) and records[1]["commit"] is None  # a copy outside git
+    assert "went back" in records[2]["outcome"]
     status = run_playbook(tmp_path, "playbooks/status.yml", VARS, groups=["pyfleet_accessories"])
     assert status.rc == 0, status.output[-3000:]
-    trail = re.findall(r"\d{4}-\d\d-\d\dT[\d:]+Z (deploy|rollback|scale) %s:\w+ by \S+ \(([^)]*)\): (\w+)" % APP, status.output)
-    # newest first: the rollout that waited for a service in vain, the failed release, the first deploy
-    assert [t[2] for t in trail] == ["failed", "stopped", "ok"], trail
-    assert all(t[1] == "no git" or re.match(r"[0-9a-f]{12}(\+dirty)?$", t[1]) for t in trail)
+    shown = re.sub(r"\s+", " ", status.output)
+    assert shown.index(records[2]["when"] + " deploy") < shown.index(records[0]["when"] + " deploy"), shown[-3000:]
+    assert "(%s%s): ok" % (records[0]["commit"][:12], "+dirty" if records[0]["dirty"] else "") in shown
