@@ -26,7 +26,7 @@ description:
     versions beyond O(keep_images). O(step=release) runs the release commands once, unless the
     host holds the version's release record (C(releases/<version>) in O(state_dir)).
     O(step=exec) runs O(command) in a new container of the version serving on the host (the
-    spec the last finished rollout recorded: its image, env, network and hardening), waits for
+    spec the last finished rollout recorded - its image, env, network and hardening), waits for
     it and returns its output and exit status; the container is removed.
 version_added: 0.5.0
 author: pyfleet maintainers (@pyfleet)
