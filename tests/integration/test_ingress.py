@@ -60,29 +60,28 @@ def certificate(base, host):
     return cert, key
 
 
+def _ask(conn, host, path):
+    """(status, headers, body) of one GET for ``host`` on ``conn``; redirects are not followed."""
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        conn.close()
+
+
 def https_get(host, path, cafile):
     """GET over TLS with SNI ``host``, trusting only ``cafile``: it fails unless the ingress
     presents that app's own certificate."""
     context = ssl.create_default_context(cafile=str(cafile))
     conn = httpclient.HTTPSConnection("127.0.0.1", TLS_PORT, context=context, timeout=10)
     conn.sock = context.wrap_socket(socket.create_connection(("127.0.0.1", TLS_PORT), timeout=10), server_hostname=host)
-    try:
-        conn.request("GET", path, headers={"Host": host})
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        conn.close()
+    return _ask(conn, host, path)
 
 
 def get(host, path="/", address="127.0.0.1"):
-    """(status, headers, body) of a plain GET for ``host``; redirects are not followed."""
-    conn = httpclient.HTTPConnection(address, PORT, timeout=10)
-    try:
-        conn.request("GET", path, headers={"Host": host})
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        conn.close()
+    """A plain GET for ``host`` at ``address``."""
+    return _ask(httpclient.HTTPConnection(address, PORT, timeout=10), host, path)
 
 
 def container_ids(app):
