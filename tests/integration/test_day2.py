@@ -1,7 +1,8 @@
 """The day after the deploy, on this machine's engine: a dry run (--check --diff) shows what
 a changed variable would do and changes nothing; status shows every container with its
 version, health and uWSGI counters and the frontend's upstreams; scale changes the pool size
-under load without a failed request; logs shows a member's recent lines."""
+under load without a failed request; logs shows a member's recent lines, each with its time,
+host and container."""
 import pathlib
 import re
 
@@ -87,7 +88,11 @@ def test_scale_up_and_down_under_load_drops_nothing(stack):
 
 
 def test_logs_shows_one_members_recent_lines(stack):
-    result = run_playbook(stack, "playbooks/logs.yml", VARS, {"pyfleet_logs_filter": f"{APP}-1", "pyfleet_logs_lines": 20})
+    saved = stack / "logs"
+    saved.mkdir(exist_ok=True)
+    result = run_playbook(stack, "playbooks/logs.yml", VARS, {"pyfleet_logs_filter": f"{APP}-1", "pyfleet_logs_lines": 20,
+                                                              "pyfleet_logs_dir": str(saved)})
     assert result.rc == 0 and result.recap()["changed"] == 0, result.output[-3000:]
-    assert f"{APP}-1 on localhost:" in result.output and "uWSGI" in result.output
-    assert f"{APP}-2 on localhost" not in result.output and f"{APP}-frontend on" not in result.output
+    lines = (saved / "localhost.log").read_text().splitlines()
+    assert 0 < len(lines) <= 20 and any("uWSGI" in line for line in lines), lines
+    assert all(re.match(r"\d{4}-\d\d-\d\dT[\d:.]+Z localhost %s-1(-b)? " % APP, line) for line in lines), lines[:5]
