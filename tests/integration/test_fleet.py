@@ -504,8 +504,8 @@ def test_caddy_frontend_balances_over_https_across_hosts(fleet, tmp_path):
             seen[name] = seen.get(name, 0) + 1
     assert set(seen) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}, seen
     assert all(8 <= v <= 12 for v in seen.values()), seen
-    # the pool now speaks HTTP to Caddy
-    assert "http11-socket" in on("pfh2", "exec", member("pfh2", 1), "cat", "/etc/pyfleet/uwsgi.ini")
+    # the pool now speaks HTTP to Caddy, one request per connection
+    assert re.search(r"^http-socket = ", on("pfh2", "exec", member("pfh2", 1), "cat", "/etc/pyfleet/uwsgi.ini"), re.M)
 
 
 def test_fleet_down_leaves_the_machine_as_found(fleet):
