@@ -111,8 +111,7 @@ class ActionModule(PyfleetAction):
                             statics=_ingress.statics(args["part"].get("static", ""), before), pages=pages)
                 if not page:
                     plain["apps/%s/maintenance.html" % app] = _ingress.DEFAULT_MAINTENANCE_PAGE
-            problems = (_ingress.listen_clashes(stored.values(), mine, args.get("ingress", "")) if shared else [])
-            problems += _ingress.conflicts(list(stored.values()) + [mine], args.get("ingress", ""))
+            problems = _ingress.refusals(stored.values(), mine, args.get("ingress", ""))
             if problems:
                 return self._fail(result, " ".join(problems) + " Nothing was changed on %s." % host)
         parts = list(stored.values()) + ([mine] if mine else [])
@@ -199,8 +198,7 @@ class ActionModule(PyfleetAction):
         others = _ingress.decode_parts(state.get("contents"))
         others.pop(app, None)
         mine = dict(args["part"], statics=[args["part"].get("static")] if args["part"].get("static") else [])
-        problems = _ingress.listen_clashes(others.values(), mine, args.get("ingress", "")) if args.get("ingress") else []
-        problems += _ingress.conflicts(list(others.values()) + [mine], args.get("ingress", ""))
+        problems = _ingress.refusals(others.values(), mine, args.get("ingress", ""))
         result.update(changed=False, apps=sorted(others))
         if problems:
             return self._fail(result, " ".join(problems) + " Nothing was changed on %s." % args["host"])

@@ -74,6 +74,13 @@ def listen_clashes(parts, mine, ingress=""):
     return found
 
 
+def refusals(others, mine, ingress=""):
+    """Why ``mine`` cannot join the frontend beside the ``others`` parts: claims two apps share
+    and, on a shared ingress (``ingress`` named), listeners that differ; empty when it can."""
+    others = list(others)
+    return (listen_clashes(others, mine, ingress) if ingress else []) + conflicts(others + [mine], ingress)
+
+
 def statics(new, stored):
     """The static file versions the frontend serves for an app: the new one first, then the
     one its last deploy served, so pages rendered by the previous version keep loading their

@@ -96,3 +96,10 @@ def test_ports_and_overlap():
     assert i.listening_ports(nginx) == {"8080", "8443"}
     assert i.listening_ports("{\n\thttp_port 8080\n\thttps_port 8443\n}\n") == {"8080", "8443"}
     assert i.ports_overlap(nginx, ["80", "8080"]) and not i.ports_overlap(nginx, ["80"])
+
+
+def test_refusals_join_claims_and_listeners_only_on_a_shared_ingress():
+    mine = part("blog", ["shop.example.com"], port="8080")
+    assert len(i.refusals([part("shop", ["shop.example.com"])], mine, "main")) == 3  # port, root, static files
+    assert len(i.refusals([part("shop", ["shop.example.com"])], mine, "")) == 2
+    assert i.refusals([], mine, "main") == []
