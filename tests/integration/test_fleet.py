@@ -262,6 +262,13 @@ def test_each_version_is_built_once_and_shipped(fleet):
         assert on(host, "image", "ls", "-q", "pyfleet/python-builder") == ""
 
 
+def test_only_the_frontend_host_reuses_ports_of_closed_connections(fleet):
+    # each host is a network namespace with the kernel's default (2: loopback only)
+    reuse = {host: subprocess.run(["ip", "netns", "exec", host, "sysctl", "-n", "net.ipv4.tcp_tw_reuse"],
+                                  capture_output=True, text=True, timeout=30).stdout.strip() for host in ("pfh1", "pfh2")}
+    assert reuse == {"pfh1": "1", "pfh2": "2"}, reuse
+
+
 def test_pool_ports_are_bound_to_the_host_address_only(fleet):
     for host in ("pfh2", "pfh3"):
         ports = on(host, "port", member(host, 1))
