@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 
 
-@pytest.mark.parametrize("scenario", ["default", "caddy", "fleet", "stateful", "django", "ingress"])
+@pytest.mark.parametrize("scenario", ["default", "caddy", "django", "ingress"])
 def test_molecule_scenario(scenario):
     env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
                ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), NO_COLOR="1", ANSIBLE_NOCOLOR="1")
