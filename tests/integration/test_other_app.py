@@ -1,5 +1,6 @@
 """A different WSGI app deploys by setting only the documented variables."""
 import json
+import pathlib
 import re
 import shutil
 
@@ -148,11 +149,13 @@ def test_rollback_skips_a_version_whose_rollout_failed(deploy, first, app_dir, a
     assert back.rc == 0, back.output[-4000:]
     assert current_image() == old
     assert all("one from" in http(BASE + "/")[2] for _ in range(6))
+    # the audit trail holds the failed rollout, with the way back, then the rollback
+    trail = [json.loads(line) for line in (pathlib.Path("/etc/pyfleet") / APP / "audit.jsonl").read_text().splitlines()]
+    assert [(r["action"], r["outcome"].split(":")[0]) for r in trail[-2:]] == [("deploy", "failed"), ("rollback", "ok")], trail[-2:]
+    assert "went back" in trail[-2]["outcome"] and trail[-2]["version"] != trail[-1]["version"] == old, trail[-2:]
 
 
 def test_a_rollout_waits_for_the_deploy_lock_another_holds(deploy, first, app_vars, tmp_path):
-    import pathlib
-
     old, new = VERSIONS
     assert current_image() == old  # after the rollback above; a deploy would move to new
     lock = pathlib.Path("/etc/pyfleet") / APP / "deploy.lock"
@@ -174,7 +177,6 @@ def test_a_rollout_waits_for_the_deploy_lock_another_holds(deploy, first, app_va
 def test_two_deploys_against_an_expired_lock_exactly_one_proceeds(deploy, first, app_vars, tmp_path):
     import concurrent.futures
     import os
-    import pathlib
     import time
 
     lock = pathlib.Path("/etc/pyfleet") / APP / "deploy.lock"
