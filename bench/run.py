@@ -10,7 +10,8 @@ after the other, measured with wrk from the host in the same run:
            the same time, added up: what the members can do, the ceiling of every stack
   seeds    nginx (published port) --proxy_pass HTTP--> 2 uWSGI containers in `http =` router
            mode, one process each (the blog posts' setup)
-Each stack is measured `--rounds` times, alternating; the median round is reported, with the
+Each stack is measured `--rounds` times, alternating, each round starting one row later than the
+last; the median round is reported, with the
 CPU the proxy and the members used during it (their cgroups' cpuacct), in cores.
 
   bench/run.py [--duration 10] [--connections 32] [--rounds 3]
@@ -234,10 +235,15 @@ def main():
             for url in urls.values():
                 wrk(url, 2, args.connections)  # warm up
             rounds = {name: [] for name in [*urls, "direct"]}
-            for _ in range(args.rounds):
-                for name, url in urls.items():
-                    rounds[name].append(measure(url, args.duration, args.connections, *cpu[name]))
-                rounds["direct"].append(direct(endpoints, args.duration, args.connections, cpu["nginx-http"][1]))
+            names = list(rounds)
+            for n in range(args.rounds):
+                # Each round starts one row later, so no row always follows the same one (a row
+                # inherits the kernel's state, e.g. connections in TIME_WAIT, from the last).
+                for name in names[n % len(names):] + names[:n % len(names)]:
+                    if name == "direct":
+                        rounds[name].append(direct(endpoints, args.duration, args.connections, cpu["nginx-http"][1]))
+                    else:
+                        rounds[name].append(measure(urls[name], args.duration, args.connections, *cpu[name]))
         finally:
             stop_seeds()
             playbook(inv, "playbooks/teardown.yml")
