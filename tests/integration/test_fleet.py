@@ -420,10 +420,13 @@ def test_requests_failing_through_the_frontend_stop_the_rollout_and_go_back(flee
 
 
 def test_a_pool_host_whose_network_is_cut_stalls_no_request(fleet):
-    # Every GET still succeeds, and none waits long on the members of the dead host: the
-    # frontend gives up on a connection after pyfleet_frontend_connect_timeout and tries another.
+    # Every GET still succeeds, and none sent after the cut waits long on the members of the
+    # dead host: the frontend gives up on a connection after pyfleet_frontend_connect_timeout
+    # and tries another. A GET already on its way to pfh3 when the cut comes can only finish
+    # once the link is back (TCP retransmits it), so those count for success only.
     with Load(FRONTEND, threads=4, post="", limit=20000, deadline=60, pause=0.01) as load:
         time.sleep(1)
+        cut = time.monotonic() - load.started
         subprocess.run(["ip", "link", "set", "vpfh3", "down"], check=True)
         try:
             time.sleep(6)
@@ -431,8 +434,11 @@ def test_a_pool_host_whose_network_is_cut_stalls_no_request(fleet):
             subprocess.run(["ip", "link", "set", "vpfh3", "up"], check=True)
         time.sleep(1)
     assert load.sent > 200 and load.failures() == {}, load.outcomes
-    assert load.slowest < 1.5, f"slowest GET {load.slowest:.2f}s with pfh3 cut"
-    print(f"pfh3 cut for 6 s: {load.sent} GETs, slowest {load.slowest:.3f}s, p99 {load.percentile(0.99):.4f}s")
+    after = [took for start, took in load.latencies if start > cut + 0.05]
+    assert len(after) > 100, len(after)
+    assert max(after) < 1.5, f"slowest GET sent after the cut took {max(after):.2f}s"
+    print(f"pfh3 cut for 6 s: {load.sent} GETs, slowest sent after the cut {max(after):.3f}s, "
+          f"slowest of all {load.slowest:.3f}s, p99 {load.percentile(0.99):.4f}s")
 
 
 def test_pool_members_stop_gracefully(fleet):
