@@ -11,8 +11,8 @@ after the other, measured with wrk from the host in the same run:
   seeds    nginx (published port) --proxy_pass HTTP--> 2 uWSGI containers in `http =` router
            mode, one process each (the blog posts' setup)
 Each stack is measured `--rounds` times, alternating, each round starting one row later than the
-last; the median round is reported, with the
-CPU the proxy and the members used during it (their cgroups' cpuacct), in cores.
+last; the median round is reported, with the CPU the proxy and the members used during it
+(their cgroups' cpuacct), in cores.
 
   bench/run.py [--duration 10] [--connections 32] [--rounds 3]
 
