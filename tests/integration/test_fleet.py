@@ -517,8 +517,13 @@ def test_caddy_frontend_balances_over_https_across_hosts(fleet, tmp_path):
             seen[name] = seen.get(name, 0) + 1
     assert set(seen) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}, seen
     assert all(8 <= v <= 12 for v in seen.values()), seen
-    # the pool now speaks HTTP to Caddy, one request per connection
-    assert re.search(r"^http-socket = ", on("pfh2", "exec", member("pfh2", 1), "cat", "/etc/pyfleet/uwsgi.ini"), re.M)
+    # the pool now speaks HTTP to Caddy through each member's HTTP router, which keeps Caddy's
+    # connections open between requests: after the 40 requests they are still there, idle
+    assert re.search(r"^http = ", on("pfh2", "exec", member("pfh2", 1), "cat", "/etc/pyfleet/uwsgi.ini"), re.M)
+    open_to = subprocess.run(["ip", "netns", "exec", "pfh1", "ss", "-Htn", "state", "established"],
+                             capture_output=True, text=True, timeout=30).stdout
+    held = {host for host in ("pfh2", "pfh3") if re.search(rf"\s{re.escape(HOSTS[host])}:810[01]\s*$", open_to, re.M)}
+    assert held == {"pfh2", "pfh3"}, open_to
 
 
 def test_fleet_down_leaves_the_machine_as_found(fleet):
