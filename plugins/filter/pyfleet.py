@@ -125,6 +125,12 @@ def member_shares(counts, expected):
     }
 
 
+def member_hostnames(pool_hosts, app, size):
+    """The hostnames of every member ``app`` runs on ``pool_hosts``, ``size`` per host, in
+    host order: the names a balancing check expects to hear from."""
+    return [_pool.member_hostname(app, index, host) for host in pool_hosts or [] for index in range(1, int(size) + 1)]
+
+
 def pool_protocol(setting, frontend_kinds):
     """The protocol between frontends and pool: ``setting`` when given, else http when any
     frontend is Caddy (it has no uwsgi transport), else uwsgi."""
@@ -240,6 +246,7 @@ class FilterModule:
             "valid_name": valid_name,
             "build_excludes": build_excludes,
             "member_shares": member_shares,
+            "member_hostnames": member_hostnames,
             "rollout_batches": rollout_batches,
             "pool_protocol": pool_protocol,
             "port_span": port_span,

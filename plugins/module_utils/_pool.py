@@ -35,6 +35,12 @@ IMPORT_CHECK = (
 )
 
 
+def member_hostname(app, index, host):
+    """The hostname of member ``index`` of ``app`` on ``host``: what the container reports as
+    its name, and what the demo apps put in their answers."""
+    return "%s-%d.%s" % (app, int(index), host)
+
+
 def sizing(cpus, pool_size, processes=0, threads=0):
     """uWSGI processes and threads per member: about two workers per CPU over the host's pool.
 
@@ -98,7 +104,7 @@ def member_slots(spec, host, slot):
         {
             "host": host,
             "name": "%s-%d%s" % (app, index, "-b" if slot else ""),
-            "hostname": "%s-%d.%s" % (app, index, host),
+            "hostname": member_hostname(app, index, host),
             "index": index,
             "slot": slot,
             "address": str(spec["bind_address"]),

@@ -62,6 +62,12 @@ def test_member_shares_reports_missing_and_deviation():
     assert f.member_shares({"x:9": 3}, ["a:1"])["unexpected"] == ["x:9"]
 
 
+def test_member_hostnames_are_the_names_the_members_report():
+    assert f.member_hostnames(["web1", "web2"], "shop", 2) == ["shop-1.web1", "shop-2.web1", "shop-1.web2", "shop-2.web2"]
+    assert f.member_hostnames([], "shop", 2) == []
+    assert f.member_hostnames(["web1"], "shop", "1") == ["shop-1.web1"]
+
+
 def test_build_excludes_adds_without_duplicates():
     excludes = f.build_excludes(["node_modules", ".git"])
     assert excludes.count(".git") == 1
