@@ -24,7 +24,7 @@ from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import Pyflee
 class ActionModule(PyfleetAction):
     _VALID_ARGS = frozenset((
         "host", "kind", "dir", "mount", "file", "template", "template_vars", "check", "reload",
-        "container", "tls_files", "pages", "maintenance_page", "confirm_url", "confirm_timeout", "reach",
+        "container", "go_max_procs", "runs_pool", "tls_files", "pages", "maintenance_page", "confirm_url", "confirm_timeout", "reach",
         "ingress", "state", "part", "maintenance", "static_dir", "replaces", "lock_timeout", "claims_only",
     ))
 
@@ -85,6 +85,22 @@ class ActionModule(PyfleetAction):
             if token:
                 self._module("pyfleet.wsgi.deploy_lock", dict(
                     path=os.path.join(folder, "ingress.lock"), state="absent", token=token, app="the ingress"))
+
+    def _container(self, args):
+        """The container's parameters, with GOMAXPROCS for Caddy when _frontend.go_max_procs
+        sets one (the engine's CPUs are read only then)."""
+        params = dict(args["container"])
+        setting, runs_pool = int(args.get("go_max_procs") or 0), bool(args.get("runs_pool"))
+        if args["kind"] != "caddy" or not (setting or runs_pool):
+            return params
+        cpus = 1
+        if not setting:
+            info = self._module("community.docker.docker_host_info", {})
+            cpus = (info.get("host_info") or {}).get("NCPU", 1)
+        procs = _frontend.go_max_procs(args["kind"], setting, cpus, runs_pool)
+        if procs:
+            params["env"] = dict(params.get("env") or {}, GOMAXPROCS=str(procs))
+        return params
 
     def _run(self, result, args, app):
         host, kind, folder, name = args["host"], args["kind"], args["dir"], args["file"]
@@ -170,7 +186,7 @@ class ActionModule(PyfleetAction):
                 return result
             replaced = None
 
-        container = self._module("community.docker.docker_container", dict(args["container"], state="started"))
+        container = self._module("community.docker.docker_container", dict(self._container(args), state="started"))
         if container.get("failed"):
             return self._fail(result, "the frontend container on %s: %s" % (host, container.get("msg", "")))
         result["changed"] = result["changed"] or bool(container.get("changed"))

@@ -77,6 +77,17 @@ options:
     description: M(community.docker.docker_container)'s arguments for the frontend container (C(name) and C(image) at least).
     type: dict
     required: true
+  go_max_procs:
+    description:
+      - GOMAXPROCS of a Caddy frontend; V(0) decides by itself, with O(runs_pool).
+    type: int
+    default: 0
+  runs_pool:
+    description:
+      - Whether this host also runs pool members. Then a Caddy frontend gets half the engine's CPUs
+        (at least one) unless O(go_max_procs) is set; else Go's default, every CPU.
+    type: bool
+    default: false
   tls_files:
     description:
       - Certificate files copied from the controller into O(dir), each with C(src), C(dest) and

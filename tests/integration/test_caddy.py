@@ -1,6 +1,7 @@
 """The Caddy frontend on this machine's engine, beyond the Molecule scenario: a Caddyfile Caddy
 rejects never goes live, and HTTPS verified with the fetched CA reaches every member."""
 import http.client
+import json
 import pathlib
 import re
 import ssl
@@ -8,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, docker
 
 APP = "itcaddy"
 HTTP_PORT, HTTPS_PORT = 28081, 28443
@@ -53,6 +54,20 @@ def test_https_with_the_fetched_ca_reaches_every_member(stack):
     conn.request("GET", "/x?y=1")
     resp = conn.getresponse()
     assert resp.status == 308 and resp.getheader("Location") == f"https://127.0.0.1:{HTTPS_PORT}/x?y=1"
+
+
+def test_caddy_beside_its_pool_runs_on_half_the_cpus(stack):
+    # frontend and pool share this host: Go may use half the engine's CPUs, not all of them
+    cpus = int(docker("info", "-f", "{{.NCPU}}").stdout.strip())
+    env = json.loads(docker("inspect", "-f", "{{json .Config.Env}}", f"{APP}-frontend").stdout)
+    assert f"GOMAXPROCS={max(1, cpus // 2)}" in env, env
+    # an explicit value wins; the frontend still serves with it
+    again = stack["deploy"](stack["tmp"], {**stack["vars"], "pyfleet_frontend_caddy_go_max_procs": 2})
+    assert again.rc == 0, again.output[-4000:]
+    assert "GOMAXPROCS=2" in json.loads(docker("inspect", "-f", "{{json .Config.Env}}", f"{APP}-frontend").stdout)
+    assert set(https_names(stack["ca"], 4)) <= {f"{APP}-1.localhost", f"{APP}-2.localhost"}
+    back = stack["deploy"](stack["tmp"], stack["vars"])
+    assert back.rc == 0, back.output[-4000:]
 
 
 def test_rejected_caddyfile_leaves_the_running_one(stack, tmp_path):
