@@ -4,8 +4,9 @@
 The stacks run the same app (examples/hello, same uWSGI build) on this machine's engine, one
 after the other, measured with wrk from the host in the same run:
   pyfleet  nginx (host network) --uwsgi protocol--> 2 uWSGI containers, master + sized workers
-  caddy    Caddy (host network) --HTTP (http11-socket)--> 2 uWSGI containers, same sizing
-  nginx-http  nginx (host network) --HTTP--> 2 uWSGI containers (pyfleet_pool_protocol http)
+  caddy    Caddy (host network) --HTTP, kept alive--> 2 uWSGI containers, each its HTTP router in
+           front of the same sizing of workers
+  nginx-http  nginx (host network) --HTTP, kept alive--> 2 uWSGI containers (pyfleet_pool_protocol http)
   direct   the nginx-http stack's members hit by wrk without any proxy, one wrk per member at
            the same time, added up: what the members can do, the ceiling of every stack
   seeds    nginx (published port) --proxy_pass HTTP--> 2 uWSGI containers in `http =` router
