@@ -16,6 +16,7 @@ import os
 import time
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _frontend, _ingress
 from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
@@ -88,19 +89,17 @@ class ActionModule(PyfleetAction):
 
     def _container(self, args):
         """The container's parameters, with GOMAXPROCS for Caddy when _frontend.go_max_procs
-        sets one (the engine's CPUs are read only then)."""
+        sets one."""
         params = dict(args["container"])
-        setting, runs_pool = int(args.get("go_max_procs") or 0), bool(args.get("runs_pool"))
-        if args["kind"] != "caddy" or not (setting or runs_pool):
-            return params
-        cpus = 1
-        if not setting:
-            info = self._module("community.docker.docker_host_info", {})
-            cpus = (info.get("host_info") or {}).get("NCPU", 1)
-        procs = _frontend.go_max_procs(args["kind"], setting, cpus, runs_pool)
+        procs = _frontend.go_max_procs(args["kind"], args.get("go_max_procs"), boolean(args.get("runs_pool", False)),
+                                       self._engine_cpus)
         if procs:
             params["env"] = dict(params.get("env") or {}, GOMAXPROCS=str(procs))
         return params
+
+    def _engine_cpus(self):
+        info = self._module("community.docker.docker_host_info", {})
+        return (info.get("host_info") or {}).get("NCPU", 1)
 
     def _run(self, result, args, app):
         host, kind, folder, name = args["host"], args["kind"], args["dir"], args["file"]

@@ -35,14 +35,12 @@ def exit_status(custom):
     ``{host: {...}}`` for per-host ones. A status outside 1..255 is not a command's failure
     status and is ignored.
     """
-    found = []
     for scope in sorted(custom or {}, key=lambda name: name != "_run"):
         data = custom[scope]
-        if isinstance(data, dict) and STAT in data:
-            found.append(data[STAT])
-    for value in found:
+        if not isinstance(data, dict) or STAT not in data:
+            continue
         try:
-            status = int(value)
+            status = int(data[STAT])
         except (TypeError, ValueError):
             continue
         if 1 <= status <= 255:

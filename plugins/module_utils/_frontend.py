@@ -9,13 +9,13 @@ def must_install(candidate, live):
     return candidate != live
 
 
-def go_max_procs(kind, setting, cpus, runs_pool):
+def go_max_procs(kind, setting, runs_pool, cpus):
     """GOMAXPROCS for a Caddy frontend, or None for Go's default (every CPU).
 
     ``setting`` > 0 is the user's choice. Otherwise, on a host that also runs pool members,
     Caddy gets half the engine's CPUs (at least one): Go keeps idle threads spinning for work
     on every CPU it may use, and on a shared host those cycles are the members'. nginx is not
-    Go: None.
+    Go: None. ``cpus`` is called for the engine's CPU count only when the answer needs it.
     """
     if kind != "caddy":
         return None
@@ -23,7 +23,7 @@ def go_max_procs(kind, setting, cpus, runs_pool):
         return int(setting)
     if not runs_pool:
         return None
-    return max(1, int(cpus or 1) // 2)
+    return max(1, int(cpus() or 1) // 2)
 
 
 def must_reload(installed, tls_written, container_changed):

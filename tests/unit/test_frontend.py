@@ -28,17 +28,21 @@ def test_the_new_config_serves_when_its_id_answers(status, content, expected):
     assert _frontend.serves(status, content, "abc") is expected
 
 
+def _never():
+    raise AssertionError("the engine's CPUs were read although the answer does not need them")
+
+
 def test_caddy_on_a_pool_host_gets_half_the_cpus_else_gos_default():
-    assert _frontend.go_max_procs("caddy", 0, 2, True) == 1
-    assert _frontend.go_max_procs("caddy", 0, 16, True) == 8
-    assert _frontend.go_max_procs("caddy", 0, 1, True) == 1
-    assert _frontend.go_max_procs("caddy", 0, None, True) == 1
-    assert _frontend.go_max_procs("caddy", 0, 16, False) is None
+    assert _frontend.go_max_procs("caddy", 0, True, lambda: 2) == 1
+    assert _frontend.go_max_procs("caddy", 0, True, lambda: 16) == 8
+    assert _frontend.go_max_procs("caddy", 0, True, lambda: 1) == 1
+    assert _frontend.go_max_procs("caddy", 0, True, lambda: None) == 1
+    assert _frontend.go_max_procs("caddy", 0, False, _never) is None
 
 
 def test_a_set_go_max_procs_wins_and_nginx_has_none():
-    assert _frontend.go_max_procs("caddy", 3, 16, True) == 3
-    assert _frontend.go_max_procs("caddy", "2", 16, False) == 2
-    assert _frontend.go_max_procs("caddy", -1, 4, True) == 2
-    assert _frontend.go_max_procs("nginx", 3, 16, True) is None
-    assert _frontend.go_max_procs("nginx", 0, 16, True) is None
+    assert _frontend.go_max_procs("caddy", 3, True, _never) == 3
+    assert _frontend.go_max_procs("caddy", "2", False, _never) == 2
+    assert _frontend.go_max_procs("caddy", -1, True, lambda: 4) == 2
+    assert _frontend.go_max_procs("nginx", 3, True, _never) is None
+    assert _frontend.go_max_procs("nginx", 0, True, _never) is None
