@@ -5,11 +5,12 @@ import json
 import pathlib
 import re
 import ssl
+import subprocess
 import urllib.request
 
 import pytest
 
-from conftest import ROOT, docker
+from conftest import ATTACK, ROOT, docker
 
 APP = "itcaddy"
 HTTP_PORT, HTTPS_PORT = 28081, 28443
@@ -68,6 +69,24 @@ def test_caddy_beside_its_pool_runs_on_half_the_cpus(stack):
     assert set(https_names(stack["ca"], 4)) <= {f"{APP}-1.localhost", f"{APP}-2.localhost"}
     back = stack["deploy"](stack["tmp"], stack["vars"])
     assert back.rc == 0, back.output[-4000:]
+
+
+def test_a_members_http_router_runs_no_magic_variable(stack):
+    # The worst place to attack from: this host is the frontend host, so the member's port lets
+    # it in. A uwsgi packet asking to load code, and the same as HTTP headers, reach the
+    # member's HTTP router; neither runs anything, and the member keeps serving.
+    member = f"{APP}-1"
+    address = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", member).stdout.strip()
+    mark = "/tmp/pyfleet-pwned"
+    magic = {"UWSGI_FILE": f"exec://touch {mark}", "UWSGI_APPID": "x"}
+    packet = subprocess.run(["python3", "-c", ATTACK, address, "3031", json.dumps(magic)],
+                            capture_output=True, text=True, timeout=30)
+    assert "200" not in packet.stdout, packet.stdout
+    conn = http.client.HTTPConnection(address, 3031, timeout=10)
+    conn.request("GET", "/", headers={"UWSGI_FILE": f"exec://touch {mark}", "UWSGI-FILE": f"exec://touch {mark}"})
+    answer = conn.getresponse()
+    assert answer.status == 200 and f"This is {APP}-1.localhost" in answer.read().decode()
+    assert docker("exec", member, "sh", "-c", f"test -e {mark} && echo present || echo absent").stdout.strip() == "absent"
 
 
 def test_rejected_caddyfile_leaves_the_running_one(stack, tmp_path):

@@ -10,7 +10,7 @@ import time
 import pytest
 import yaml
 
-from conftest import ROOT, Result, http
+from conftest import ATTACK, ROOT, Result, http
 from load import Load
 
 STATE = pathlib.Path("/var/lib/pyfleet-fleet")
@@ -170,30 +170,6 @@ def ssh(host, *command, check=True, timeout=60):
     if check and proc.returncode != 0:
         raise AssertionError(f"ssh {host} {command}: {proc.stdout}{proc.stderr}")
     return proc
-
-
-# One uwsgi-protocol request carrying `extra` variables, sent from where it runs; prints the
-# status line, or "refused: ..." when no connection opens.
-ATTACK = r"""
-import json, socket, struct, sys
-env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "x",
-       "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.9.9.9", "HTTP_HOST": "x"}
-env.update(json.loads(sys.argv[3]))
-body = b"".join(struct.pack("<H", len(k)) + k.encode() + struct.pack("<H", len(v)) + v.encode() for k, v in env.items())
-try:
-    conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
-except OSError as exc:
-    print("refused:", exc)
-    sys.exit(0)
-conn.sendall(struct.pack("<BHB", 0, len(body), 0) + body)
-answer = b""
-while True:
-    chunk = conn.recv(4096)
-    if not chunk:
-        break
-    answer += chunk
-print(answer.split(b"\r\n")[0].decode())
-"""
 
 
 def attack(source, target, port, extra):
