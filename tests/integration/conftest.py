@@ -37,7 +37,7 @@ class Result:
 
 
 # One uwsgi-protocol request carrying `extra` variables, sent from where it runs; prints the
-# status line, or "refused: ..." when no connection opens.
+# status line, "refused: ..." when no connection opens, "no answer: ..." when none comes in 3 s.
 ATTACK = r"""
 import json, socket, struct, sys
 env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "x",
@@ -50,13 +50,13 @@ except OSError as exc:
     print("refused:", exc)
     sys.exit(0)
 conn.sendall(struct.pack("<BHB", 0, len(body), 0) + body)
-answer = b""
-while True:
-    chunk = conn.recv(4096)
-    if not chunk:
-        break
-    answer += chunk
-print(answer.split(b"\r\n")[0].decode())
+try:
+    with conn.makefile("rb") as stream:
+        answer = stream.read()
+except OSError as exc:
+    print("no answer:", exc)
+    sys.exit(0)
+print(answer.split(b"\r\n")[0].decode(errors="replace"))
 """
 
 

@@ -44,12 +44,8 @@ def ask(site, host):
         with socket.create_connection(("127.0.0.1", site["vars"]["pyfleet_https_port"]), timeout=10) as plain:
             with context.wrap_socket(plain, server_hostname=DOMAIN) as conn:
                 conn.sendall(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
-                answer = b""
-                while True:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    answer += chunk
+                with conn.makefile("rb") as stream:
+                    answer = stream.read()
         return int(answer.split(b" ", 2)[1]), answer.partition(b"\r\n\r\n")[2].decode()
     conn = http.client.HTTPConnection("127.0.0.1", site["vars"]["pyfleet_http_port"], timeout=10)
     conn.request("GET", "/", headers={"Host": host})
@@ -68,4 +64,3 @@ def test_an_app_with_a_host_allowlist_deploys_and_serves_its_name(site):
     # The allowlist is real: any other name is refused by the app itself.
     status, body = ask(site, "localhost")
     assert status == 400 and "invalid HTTP_HOST" in body
-

@@ -156,8 +156,8 @@ def test_a_dry_run_on_the_fleet_shows_the_change_and_changes_nothing(fleet, tmp_
     assert newer.rc == 0, newer.output[-4000:]
     planned = re.findall(rf"would start {APP}-1-b,\s+{APP}-2-b\s+from\s+(\S+),\s+then\s+retire\s+{APP}-1,\s+{APP}-2\b",
                          newer.output)
-    assert len(planned) == 2 and planned[0].startswith(f"{APP}:") and planned[0] != on("pfh2", "inspect", "-f",
-                                                                                        "{{.Config.Image}}", f"{APP}-1")
+    running = on("pfh2", "inspect", "-f", "{{.Config.Image}}", f"{APP}-1")
+    assert len(planned) == 2 and planned[0].startswith(f"{APP}:") and planned[0] != running
     assert {h: on(h, "image", "ls", "-q") for h in ("pfh2", "pfh3")} == images
     assert state() == before
     assert set(members(40)) == {f"{APP}-{n}.{h}" for n in (1, 2) for h in ("pfh2", "pfh3")}
@@ -498,8 +498,25 @@ def test_caddy_frontend_balances_over_https_across_hosts(fleet, tmp_path):
     assert re.search(r"^http = ", on("pfh2", "exec", member("pfh2", 1), "cat", "/etc/pyfleet/uwsgi.ini"), re.M)
     open_to = subprocess.run(["ip", "netns", "exec", "pfh1", "ss", "-Htn", "state", "established"],
                              capture_output=True, text=True, timeout=30).stdout
-    held = {host for host in ("pfh2", "pfh3") if re.search(rf"\s{re.escape(HOSTS[host])}:810[01]\s*$", open_to, re.M)}
+    ports = {host: {int(on(host, "port", member(host, n)).rsplit(":", 1)[1]) for n in (1, 2)} for host in ("pfh2", "pfh3")}
+    held = {host for host in ("pfh2", "pfh3")
+            if any(re.search(rf"\s{re.escape(HOSTS[host])}:{port}\s*$", open_to, re.M) for port in ports[host])}
     assert held == {"pfh2", "pfh3"}, open_to
+    # The HTTP router's port admits the frontend host only: the controller and pfh3 (a pool
+    # host, no frontend) cannot connect. From pfh1, a uwsgi packet and HTTP headers asking the
+    # router to load code run nothing, and the member keeps serving.
+    port = int(on("pfh2", "port", member("pfh2", 1)).rsplit(":", 1)[1])
+    for source in ("controller", "pfh3"):
+        answer = attack(source, HOSTS["pfh2"], port, {})
+        assert answer.startswith("refused:"), (source, answer)
+    mark = "/tmp/pyfleet-pwned-http"
+    packet = attack("pfh1", HOSTS["pfh2"], port, {"UWSGI_FILE": f"exec://touch {mark}", "UWSGI_APPID": "x"})
+    assert "200" not in packet, packet
+    headers = subprocess.run(["ip", "netns", "exec", "pfh1", "curl", "-sS", "-m", "10", "-H", f"UWSGI_FILE: exec://touch {mark}",
+                              "-H", f"UWSGI-FILE: exec://touch {mark}", f"http://{HOSTS['pfh2']}:{port}/"],
+                             capture_output=True, text=True, timeout=30)
+    assert f"This is {APP}-1.pfh2" in headers.stdout, headers.stdout + headers.stderr
+    assert on("pfh2", "exec", member("pfh2", 1), "sh", "-c", f"test -e {mark} && echo present || echo absent") == "absent"
 
 
 def test_fleet_down_leaves_the_machine_as_found(fleet):
