@@ -13,13 +13,26 @@ from __future__ import annotations
 
 import difflib
 import os
+import socket
 import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.utils.display import Display
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _frontend, _ingress
 from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
+
+
+def _alive(pid):
+    """Whether a process with this pid runs on the controller."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ActionModule(PyfleetAction):
@@ -51,13 +64,22 @@ class ActionModule(PyfleetAction):
         return plain, secret, pages
 
     def _lock(self, folder, app, timeout):
-        """Take the shared ingress's lock: one app changes it at a time. Returns the token."""
+        """Take the shared ingress's lock: one app changes it at a time. Returns the token. A lock
+        left by a process of this controller that no longer runs is taken over at once."""
         deadline = time.monotonic() + timeout
+        controller = socket.gethostname()
+        stale = ""
         while True:
             taken = self._module("pyfleet.wsgi.deploy_lock", dict(
-                path=os.path.join(folder, "ingress.lock"), holder="the frontend step of %s" % app, expiry=300, app="the ingress"))
+                path=os.path.join(folder, "ingress.lock"), holder=_frontend.lock_holder(app, controller, os.getpid()),
+                expiry=300, app="the ingress", stale_holder=stale))
             if not taken.get("failed"):
+                if taken.get("taken_over"):
+                    Display().warning("%s took over the ingress lock in %s of %s." % (app, folder, taken["taken_over"]))
                 return taken.get("token", "")
+            if _frontend.holder_gone(taken.get("holder"), controller, _alive) and taken.get("holder") != stale:
+                stale = taken["holder"]
+                continue
             if time.monotonic() > deadline:
                 raise AnsibleActionFail("another app has been changing the ingress in %s for %d s: %s" % (
                     folder, timeout, taken.get("msg", "")))

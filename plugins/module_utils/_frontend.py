@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import re
+
+_HOLDER = re.compile(r"\(pid (\d+) on (\S+)\)$")
+
 
 def must_install(candidate, live):
     """A rendered config goes live (after validation) only when it differs from the live one."""
@@ -36,3 +40,17 @@ def serves(status, content, config_id):
     """Whether a new connection got the new config: its id answers, or the config has no such
     location (a custom template without it answers 404)."""
     return status == 404 or (content or "").strip() == config_id
+
+
+def lock_holder(app, controller, pid):
+    """Who holds a shared ingress's lock: the app, and the process on the controller that took it."""
+    return "the frontend step of %s (pid %d on %s)" % (app, pid, controller)
+
+
+def holder_gone(holder, controller, alive):
+    """Whether a held ingress lock was left by a process of this controller that no longer runs
+    (a run killed while it changed the ingress): then it is taken over at once instead of after
+    its expiry. Holders from other controllers, or not naming a process, are waited for.
+    ``alive(pid)`` says whether a process runs."""
+    found = _HOLDER.search(holder or "")
+    return bool(found) and found.group(2) == controller and not alive(int(found.group(1)))

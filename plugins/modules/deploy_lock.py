@@ -45,6 +45,13 @@ options:
     description: With O(state=absent), the token the lock was taken with.
     type: str
     default: ""
+  stale_holder:
+    description:
+      - A holder whose lock counts as expired whatever its age, for a caller that knows it was
+        left behind (the frontend action, for a process of its own controller that no longer
+        runs). Compared under the mutex, so a lock another run took in between is never taken.
+    type: str
+    default: ""
   app:
     description: The app's name, for messages.
     type: str
@@ -73,6 +80,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+holder:
+  description: When the lock is held by another run, its holder.
+  type: str
+  returned: failure
 token:
   description: The token of the lock this run holds (empty when it holds none).
   type: str
@@ -111,15 +122,16 @@ def _age(path, now):
         return None
 
 
-def take(path, holder, expiry, now=None, token=None, check=False):
-    """Take the lock at `path`; return (token, taken_over) or raise LockHeld. Call under the mutex."""
+def take(path, holder, expiry, now=None, token=None, check=False, stale_holder=""):
+    """Take the lock at `path`; return (token, taken_over) or raise LockHeld. Call under the mutex.
+    A lock held by exactly `stale_holder` counts as expired, whatever its age."""
     now = time.time() if now is None else now
     token = token or uuid.uuid4().hex
     taken_over = ""
     age = _age(path, now)
     if age is not None:
         current = _read(path, "holder") or "holder unknown"
-        if age < expiry:
+        if age < expiry and not (stale_holder and current == stale_holder):
             raise LockHeld(current, age)
         taken_over = current
         if not check:
@@ -158,6 +170,7 @@ def main():
             holder=dict(type="str", default=""),
             expiry=dict(type="int", default=3600),
             token=dict(type="str", default="", no_log=False),
+            stale_holder=dict(type="str", default=""),
             app=dict(type="str", default="app"),
         ),
         required_if=[("state", "absent", ("token",))],
@@ -179,7 +192,8 @@ def main():
                     result["released"] = release(path, params["token"])
                 module.exit_json(**result)
             try:
-                token, taken_over = take(path, params["holder"], params["expiry"], check=module.check_mode)
+                token, taken_over = take(path, params["holder"], params["expiry"], check=module.check_mode,
+                                         stale_holder=params["stale_holder"])
             except LockHeld as held:
                 module.fail_json(
                     msg="Another rollout of %s holds the deploy lock %s (%s, %d s ago); nothing was changed. "

@@ -218,9 +218,19 @@ def test_maintenance_mode_answers_503_and_leaves_the_other_app(both):
     # the host's own clients still reach the app, the other app is untouched
     assert get(B_HOST)[0] == 200
     assert get(A_HOST, "/", outside)[0] == 308
-    # a deploy keeps the mode
+    # a deploy keeps the mode; the ingress lock a killed run of this controller left behind (its
+    # process gone) does not make it wait for the lock's expiry
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    holder = f"the frontend step of {A} (pid {gone.pid} on {socket.gethostname()})"
+    lock = CONFIG.parent / "ingress.lock"
+    lock.mkdir()
+    (lock / "holder").write_text(holder + "\n")
+    (lock / "token").write_text("left-behind\n")
     result = run_playbook(both["base"], "deploy.yml", both["b"])
     assert result.rc == 0, result.output[-3000:]
+    assert f"took over the ingress lock in {CONFIG.parent} of {holder}" in " ".join(result.output.split()), result.output[-3000:]
+    assert not lock.exists()
     assert get(B_HOST, "/", outside)[0] == 503
 
     result = run_playbook(both["base"], "playbooks/maintenance.yml", both["b"], {"pyfleet_maintenance": "off"})

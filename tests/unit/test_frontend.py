@@ -46,3 +46,19 @@ def test_a_set_go_max_procs_wins_and_nginx_has_none():
     assert _frontend.go_max_procs("caddy", -1, True, lambda: 4) == 2
     assert _frontend.go_max_procs("nginx", 3, True, _never) is None
     assert _frontend.go_max_procs("nginx", 0, True, _never) is None
+
+
+def test_an_ingress_lock_of_a_process_gone_from_this_controller_is_taken_over():
+    holder = _frontend.lock_holder("blog", "ctl-1", 4242)
+    assert holder == "the frontend step of blog (pid 4242 on ctl-1)"
+    assert _frontend.holder_gone(holder, "ctl-1", lambda pid: pid != 4242) is True
+
+
+def test_an_ingress_lock_of_a_running_process_or_another_controller_is_waited_for():
+    holder = _frontend.lock_holder("blog", "ctl-1", 4242)
+    assert _frontend.holder_gone(holder, "ctl-1", lambda pid: True) is False
+    assert _frontend.holder_gone(holder, "ctl-2", lambda pid: False) is False
+    # holders that name no process (older versions, the deploy lock) are never judged gone
+    assert _frontend.holder_gone("the frontend step of blog", "ctl-1", lambda pid: False) is False
+    assert _frontend.holder_gone("", "ctl-1", lambda pid: False) is False
+    assert _frontend.holder_gone(None, "ctl-1", lambda pid: False) is False

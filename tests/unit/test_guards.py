@@ -114,6 +114,17 @@ def test_an_expired_lock_is_taken_over_and_a_fresh_one_is_not(tmp_path):
     assert deploy_lock.release(path, old) is False
 
 
+def test_a_lock_held_by_the_named_stale_holder_is_taken_over_and_no_other(tmp_path):
+    path = str(tmp_path / "ingress.lock")
+    left, _ = deploy_lock.take(path, "blog (pid 1 on ctl)", 300)
+    # a fresh lock of someone else is not taken, even when a stale holder is named
+    with pytest.raises(deploy_lock.LockHeld):
+        deploy_lock.take(path, "shop (pid 2 on ctl)", 300, stale_holder="blog (pid 9 on ctl)")
+    token, over = deploy_lock.take(path, "shop (pid 2 on ctl)", 300, stale_holder="blog (pid 1 on ctl)")
+    assert over == "blog (pid 1 on ctl)" and token != left
+    assert deploy_lock.release(path, left) is False and os.path.isdir(path)
+
+
 def test_lock_in_check_mode_takes_nothing(tmp_path):
     path = str(tmp_path / "deploy.lock")
     assert deploy_lock.take(path, "ops@a", 3600, check=True) == ("", "")
