@@ -12,7 +12,7 @@ how often a worker went to sleep per request (its voluntary context switches), f
 one more round through Caddy it takes a CPU profile from Caddy's own /debug/pprof/profile (on its
 admin socket, inside the container) and sums it by function. The stack is torn down at the end.
 
-  bench/caddy_cost.py [--duration 10] [--rounds 2] [--top 25]
+  bench/caddy_cost.py [--duration 10] [--rounds 2] [--top 60]
 
 Writes bench/results/caddy_cost.json and prints the tables.
 """
@@ -175,7 +175,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--top", type=int, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         inventory = bench.inventory(tmp, APP, PORT, 38900, **CADDY)
