@@ -18,7 +18,6 @@ import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.utils.display import Display
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _frontend, _ingress
 from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
@@ -31,7 +30,7 @@ def _alive(pid):
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # it runs, as another user
     return True
 
 
@@ -64,8 +63,9 @@ class ActionModule(PyfleetAction):
         return plain, secret, pages
 
     def _lock(self, folder, app, timeout):
-        """Take the shared ingress's lock: one app changes it at a time. Returns the token. A lock
-        left by a process of this controller that no longer runs is taken over at once."""
+        """Take the shared ingress's lock: one app changes it at a time. Returns the token and
+        the holder of a lock it took over. A lock left by a process of this controller that no
+        longer runs is taken over at once."""
         deadline = time.monotonic() + timeout
         controller = socket.gethostname()
         stale = ""
@@ -74,9 +74,7 @@ class ActionModule(PyfleetAction):
                 path=os.path.join(folder, "ingress.lock"), holder=_frontend.lock_holder(app, controller, os.getpid()),
                 expiry=300, app="the ingress", stale_holder=stale))
             if not taken.get("failed"):
-                if taken.get("taken_over"):
-                    Display().warning("%s took over the ingress lock in %s of %s." % (app, folder, taken["taken_over"]))
-                return taken.get("token", "")
+                return taken.get("token", ""), taken.get("taken_over", "")
             if _frontend.holder_gone(taken.get("holder"), controller, _alive) and taken.get("holder") != stale:
                 stale = taken["holder"]
                 continue
@@ -101,7 +99,9 @@ class ActionModule(PyfleetAction):
             return self._claims(result, args, app)
         token = ""
         if args.get("ingress") and not self._task.check_mode:
-            token = self._lock(folder, app, float(args.get("lock_timeout", 120)))
+            token, taken_over = self._lock(folder, app, float(args.get("lock_timeout", 120)))
+            if taken_over:
+                result.setdefault("warnings", []).append("%s took over the ingress lock in %s of %s." % (app, folder, taken_over))
         try:
             return self._run(result, args, app)
         finally:

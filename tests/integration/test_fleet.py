@@ -81,6 +81,11 @@ def member(host, index):
     return names[0]
 
 
+def member_port(host, index):
+    """The host port that member `index` on `host` publishes."""
+    return int(on(host, "port", member(host, index)).rsplit(":", 1)[1])
+
+
 def app_version(tmp_path, greeting, extra=""):
     """The demo app saying `greeting`, with a /slow route (and `extra` code appended)."""
     app = tmp_path / greeting.replace(" ", "-").strip("!,")
@@ -187,7 +192,7 @@ def shlex_quote(text):
 
 
 def test_only_the_frontends_reach_the_members_and_magic_variables_run_nothing(fleet):
-    port = int(on("pfh2", "port", member("pfh2", 1)).rsplit(":", 1)[1])
+    port = member_port("pfh2", 1)
     plain = {}
     # The controller and a pool host that is no frontend cannot even connect.
     for source in ("controller", "pfh3"):
@@ -498,14 +503,14 @@ def test_caddy_frontend_balances_over_https_across_hosts(fleet, tmp_path):
     assert re.search(r"^http = ", on("pfh2", "exec", member("pfh2", 1), "cat", "/etc/pyfleet/uwsgi.ini"), re.M)
     open_to = subprocess.run(["ip", "netns", "exec", "pfh1", "ss", "-Htn", "state", "established"],
                              capture_output=True, text=True, timeout=30).stdout
-    ports = {host: {int(on(host, "port", member(host, n)).rsplit(":", 1)[1]) for n in (1, 2)} for host in ("pfh2", "pfh3")}
+    ports = {host: [member_port(host, n) for n in (1, 2)] for host in ("pfh2", "pfh3")}
     held = {host for host in ("pfh2", "pfh3")
             if any(re.search(rf"\s{re.escape(HOSTS[host])}:{port}\s*$", open_to, re.M) for port in ports[host])}
     assert held == {"pfh2", "pfh3"}, open_to
     # The HTTP router's port admits the frontend host only: the controller and pfh3 (a pool
     # host, no frontend) cannot connect. From pfh1, a uwsgi packet and HTTP headers asking the
     # router to load code run nothing, and the member keeps serving.
-    port = int(on("pfh2", "port", member("pfh2", 1)).rsplit(":", 1)[1])
+    port = ports["pfh2"][0]
     for source in ("controller", "pfh3"):
         answer = attack(source, HOSTS["pfh2"], port, {})
         assert answer.startswith("refused:"), (source, answer)

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from ansible_collections.pyfleet.wsgi.plugins.modules import deploy_lock
 from conftest import ROOT, docker, http, run_playbook
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -224,9 +225,7 @@ def test_maintenance_mode_answers_503_and_leaves_the_other_app(both):
     gone.wait()
     holder = f"the frontend step of {A} (pid {gone.pid} on {socket.gethostname()})"
     lock = CONFIG.parent / "ingress.lock"
-    lock.mkdir()
-    (lock / "holder").write_text(holder + "\n")
-    (lock / "token").write_text("left-behind\n")
+    deploy_lock.take(str(lock), holder, 300)
     result = run_playbook(both["base"], "deploy.yml", both["b"])
     assert result.rc == 0, result.output[-3000:]
     assert f"took over the ingress lock in {CONFIG.parent} of {holder}" in " ".join(result.output.split()), result.output[-3000:]
