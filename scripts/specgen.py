@@ -23,6 +23,9 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ROLES = ROOT / "roles"
 ENTRY_POINTS = {"main": "Run the role.", "preflight": "Validate the role's inputs; change nothing."}
+# A role's other entry points are the task files that playbooks, roles and scenarios include
+# with tasks_from; each has a spec of its own, described by the comment its file opens with.
+TASKS_FROM = re.compile(r"name:\s*pyfleet\.wsgi\.(\w+)\s*\n\s*tasks_from:\s*(\w+)")
 HEADER = re.compile(r"^# -+ (.+?) -+\s*$")
 TAG = re.compile(r"^#\s*@(\w+):\s*(.*)$")
 KEY = re.compile(r"^([a-z_][a-z0-9_]*):")
@@ -100,15 +103,47 @@ def role_summary(role_dir):
     return meta["galaxy_info"]["description"]
 
 
+def tasks_from():
+    """Every (role, task file) that a playbook, role or scenario includes with tasks_from."""
+    found = set()
+    for folder in ("playbooks", "roles", "molecule"):
+        for path in sorted((ROOT / folder).rglob("*.yml")):
+            found.update(TASKS_FROM.findall(path.read_text()))
+    return found
+
+
+def opening_comment(path):
+    """The comment a task file opens with, as one line."""
+    lines = []
+    for line in path.read_text().splitlines()[1:]:
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").strip())
+    return " ".join(lines).strip()
+
+
+def entry_points(role_dir):
+    """The role's entry points with their descriptions: main, preflight, then the task files
+    included with tasks_from."""
+    points = {"main": None}
+    if (role_dir / "tasks" / "preflight.yml").exists():
+        points["preflight"] = ENTRY_POINTS["preflight"]
+    for role, name in sorted(tasks_from()):
+        if role == role_dir.name and name not in points:
+            points[name] = opening_comment(role_dir / "tasks" / f"{name}.yml") or f"The {name} step of {role}."
+    return points
+
+
 def build_specs(role_dir, entries):
     options = {name: option(name, value, desc, tags) for name, value, desc, tags, _ in entries}
     summary = role_summary(role_dir)
     specs = {}
-    for entry, text in ENTRY_POINTS.items():
-        if entry != "main" and not (role_dir / "tasks" / f"{entry}.yml").exists():
-            continue
+    for entry, text in entry_points(role_dir).items():
+        short = summary if entry == "main" else f"{entry.capitalize()} of {role_dir.name}: {text}"
+        if entry != "main" and len(short) > 160:
+            short = short[:short.rfind(" ", 0, 150)] + " ..."
         specs[entry] = {
-            "short_description": summary if entry == "main" else f"Preflight of {role_dir.name}: {text}",
+            "short_description": short,
             "description": [summary if entry == "main" else text],
             "options": options,
         }

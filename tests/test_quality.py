@@ -21,12 +21,27 @@ def test_argument_specs_and_role_docs_match_the_defaults():
 
 
 def test_every_role_entry_point_has_an_argument_spec():
+    """main, preflight and every task file a playbook, role or scenario includes with
+    tasks_from, found here independently of the generator."""
+    import re
+
     import yaml
 
+    included = set()
+    for folder in ("playbooks", "roles", "molecule"):
+        for path in (ROOT / folder).rglob("*.yml"):
+            for block in re.split(r"\n\s*-\s", path.read_text()):
+                role = re.search(r"name:\s*pyfleet\.wsgi\.(\w+)", block)
+                entry = re.search(r"tasks_from:\s*(\w+)", block)
+                if role and entry:
+                    included.add((role.group(1), entry.group(1)))
+    assert len(included) >= 14, included
     for role in sorted((ROOT / "roles").iterdir()):
         specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
         defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
-        for entry in ["main"] + (["preflight"] if (role / "tasks" / "preflight.yml").exists() else []):
+        entries = {"main"} | ({"preflight"} if (role / "tasks" / "preflight.yml").exists() else set())
+        entries |= {entry for name, entry in included if name == role.name}
+        for entry in sorted(entries):
             assert entry in specs, f"{role.name}: no spec for {entry}"
             options = specs[entry].get("options", {})
             assert set(options) == set(defaults), f"{role.name}/{entry}: spec and defaults differ"

@@ -5,11 +5,12 @@ reaches it, and what is wrong with the list."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import quote
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._preflight import is_address
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 GROUP = "pyfleet_accessories"
@@ -18,14 +19,6 @@ KINDS = ("postgres", "custom")
 
 def _db_name(app_name):
     return re.sub(r"[^a-z0-9_]", "_", app_name.lower())
-
-
-def _is_address(value):
-    try:
-        ipaddress.ip_address(str(value).strip("[]"))
-        return True
-    except ValueError:
-        return False
 
 
 def _host_of(item, groups):
@@ -119,7 +112,7 @@ def accessories(items, app_name, groups, hostvars, postgres_image="postgres:16")
             "host": host,
             "container": container,
             "address": address,
-            "address_is_ip": _is_address(address),
+            "address_is_ip": is_address(address),
             "local": local,
             "volume": "pyfleet-%s-%s" % (app_name, name),
             "memory": item.get("memory", "1g"),

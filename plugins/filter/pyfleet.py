@@ -5,19 +5,16 @@
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
-import re
 import socket
 import zlib
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.wsgi.plugins.module_utils import _pool
+from ansible_collections.pyfleet.wsgi.plugins.module_utils import _fleet, _pool
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._preflight import app_hosts, pool_protocol, tls_mode, valid_name
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._context import registry_of
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import build_excludes, content_version
-
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
 
 def pool_members_in_slot(slot, settings, host):
@@ -100,11 +97,6 @@ def _endpoint(address, port):
     return "%s:%s" % (address, port)
 
 
-def valid_name(value):
-    """True for names usable in container, network and image names."""
-    return isinstance(value, str) and bool(_NAME_RE.match(value))
-
-
 def member_shares(counts, expected):
     """Share of each expected member in ``counts`` and the largest deviation from even.
 
@@ -131,33 +123,12 @@ def member_hostnames(pool_hosts, app, size):
     return [_pool.member_hostname(app, index, host) for host in pool_hosts or [] for index in range(1, int(size) + 1)]
 
 
-def pool_protocol(setting, frontend_kinds):
-    """The protocol between frontends and pool: ``setting`` when given, else http when any
-    frontend is Caddy (it has no uwsgi transport), else uwsgi."""
-    if setting:
-        return setting
-    return "http" if "caddy" in list(frontend_kinds or []) else "uwsgi"
-
-
 def rollout_batches(hosts, batch):
     """Split the pool hosts into rollout batches of ``batch`` hosts, or ``"N%"`` of them."""
-    hosts = list(hosts or [])
-    text = str(batch).strip()
     try:
-        if text.endswith("%"):
-            percent = float(text[:-1])
-            if not 0 < percent <= 100:
-                raise ValueError(text)
-            size = max(1, math.ceil(len(hosts) * percent / 100))
-        else:
-            size = int(text)
-            if size < 1:
-                raise ValueError(text)
-    except ValueError:
-        raise AnsibleFilterError(
-            "pyfleet_rollout_batch is %r: use a number of hosts (1 or more) or a percentage "
-            "like 50%%" % (batch,))
-    return [hosts[i:i + size] for i in range(0, len(hosts), size)] or [[]]
+        return _fleet.rollout_batches(hosts, batch)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def port_span(ports):
@@ -217,26 +188,10 @@ def has_static(static_dir, src="", build_commands=(), app_image=""):
     return bool(src) and os.path.isdir(os.path.join(os.path.expanduser(str(src)), str(static_dir)))
 
 
-def build_env_errors(build_env, app_env):
-    """A message when a build setting carries a value the app's environment holds (a real
-    secret copied into the build, where `docker history` shows it); empty otherwise. The
-    values themselves are never named."""
-    if not isinstance(build_env, dict) or not isinstance(app_env, dict):
-        return ""
-    secrets = {str(v): k for k, v in app_env.items() if len(str(v)) >= 8}
-    clashes = ["pyfleet_image_build_env.%s holds the value of pyfleet_app_env.%s" % (k, secrets[str(v)])
-               for k, v in sorted(build_env.items()) if str(v) in secrets]
-    if not clashes:
-        return ""
-    return ("%s: build settings show in the image's history (docker history), so give the build a dummy value "
-            "and the app its real one at run time." % "; ".join(clashes))
-
-
 class FilterModule:
     def filters(self):
         return {
             "upstream_servers": upstream_servers,
-            "build_env_errors": build_env_errors,
             "has_static": has_static,
             "image_registry": registry_of,
             "env_strings": env_strings,
@@ -249,6 +204,8 @@ class FilterModule:
             "member_hostnames": member_hostnames,
             "rollout_batches": rollout_batches,
             "pool_protocol": pool_protocol,
+            "tls_mode": tls_mode,
+            "app_hosts": app_hosts,
             "port_span": port_span,
             "port_range": port_range,
             "pool_members_in_slot": pool_members_in_slot,

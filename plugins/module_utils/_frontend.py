@@ -54,3 +54,40 @@ def holder_gone(holder, controller, alive):
     ``alive(pid)`` says whether a process runs."""
     found = _HOLDER.search(holder or "")
     return bool(found) and found.group(2) == controller and not alive(int(found.group(1)))
+
+
+def port_holder(port, frontends):
+    """Which of the collection's frontends on a host listens on ``port``: ``frontends`` holds,
+    per running frontend container, its labels and the parts of the apps it serves (each with
+    ``listen.http_port`` and ``listen.https_port``). Returns ``("ingress", name)``,
+    ``("app", name)`` or None when none of them does (another program holds it)."""
+    for frontend in frontends:
+        labels = frontend.get("labels") or {}
+        for part in frontend.get("parts") or []:
+            listen = (part or {}).get("listen") or {}
+            if str(port) in (str(listen.get("http_port")), str(listen.get("https_port"))):
+                if labels.get("pyfleet.ingress"):
+                    return "ingress", labels["pyfleet.ingress"]
+                return "app", labels.get("pyfleet.app") or part.get("name") or "?"
+    return None
+
+
+def port_refusal(variable, port, host, holder, ingress=""):
+    """The message that refuses ``port`` (the value of ``variable``) on ``host``, naming what
+    holds it and what to do."""
+    if holder is None:
+        return ("%s is %s, but another program already listens on that port on %s. Choose a free port or stop "
+                "that program." % (variable, port, host))
+    kind, name = holder
+    if kind == "ingress":
+        if ingress:
+            return ("%s is %s, but the shared ingress %s already listens on that port on %s, and this app joins the "
+                    "ingress %s: set pyfleet_frontend_ingress to %s to share it, or choose another port."
+                    % (variable, port, name, host, ingress, name))
+        return ("%s is %s, but the shared ingress %s already listens on that port on %s: set "
+                "pyfleet_frontend_ingress to %s so that this app joins it (with its own pyfleet_app_hosts), or "
+                "choose another port." % (variable, port, name, host, name))
+    return ("%s is %s, but the frontend of the app %s already listens on that port on %s. To serve both apps on "
+            "that port, give both the same pyfleet_frontend_ingress (a shared ingress routes by pyfleet_app_hosts "
+            "and pyfleet_app_path_prefix; %s moves onto it when it is deployed again), or choose another port."
+            % (variable, port, name, host, name))

@@ -197,3 +197,20 @@ def test_two_deploys_against_an_expired_lock_exactly_one_proceeds(deploy, first,
     assert "ops@crashed" not in refused.split("holds the deploy lock", 1)[1][:400]
     assert not lock.exists()
     assert all(http(BASE + "/")[0] == 200 for _ in range(4))
+
+
+def test_a_second_app_on_this_apps_frontend_port_is_told_whose_it_is(first, tmp_path):
+    """A new app that names the port this app's own frontend serves is refused before any
+    change, and the message names this app and the shared ingress that would let both serve."""
+    from conftest import app_leftovers, run_playbook
+
+    other = {"pyfleet_app_name": "itport", "pyfleet_app_src": str(ROOT / "examples" / "hello"),
+             "pyfleet_app_module": "webapp:app", "pyfleet_pool_port_base": 28300, "pyfleet_http_port": PORT,
+             "pyfleet_app_hosts": ["other.example.com"]}
+    result = run_playbook(tmp_path, "deploy.yml", other)
+    assert result.rc != 0
+    assert (f"pyfleet_http_port is {PORT}, but the frontend of the app {APP} already listens on that port on localhost"
+            in result.output), result.output[-3000:]
+    assert "give both the same pyfleet_frontend_ingress" in result.output
+    assert result.recap()["changed"] == 0
+    assert app_leftovers("itport") == []

@@ -98,19 +98,8 @@ def test_port_range_spans_a_slot():
     assert f.port_range(8200, 1) == "8200"
 
 
-def test_a_build_setting_that_holds_an_app_secret_is_named_without_its_value():
-    from ansible_collections.pyfleet.wsgi.plugins.filter.pyfleet import build_env_errors
-
-    app_env = {"SECRET_KEY": "s3cr3t-real-key", "DEBUG": "0"}
-    said = build_env_errors({"SECRET_KEY": "s3cr3t-real-key", "DJANGO_DEBUG": "0"}, app_env)
-    assert "pyfleet_image_build_env.SECRET_KEY holds the value of pyfleet_app_env.SECRET_KEY" in said
-    assert "s3cr3t" not in said and "DJANGO_DEBUG" not in said  # short values are no secrets
-    assert build_env_errors({"SECRET_KEY": "build-only-not-secret"}, app_env) == ""
-    assert build_env_errors("not a mapping", app_env) == ""
-
-
 def test_build_env_takes_variable_names_and_one_line_values():
-    from ansible_collections.pyfleet.wsgi.plugins.filter.shapes import shape_errors
+    from ansible_collections.pyfleet.wsgi.plugins.module_utils._shapes import errors as shape_errors
 
     assert shape_errors([["pyfleet_image_build_env", {"SETTINGS": "a.b", "N": 2, "ON": True}, "env"]]) == []
     for bad in ({"BAD-NAME": "x"}, {"A": "two\nlines"}, {"A": {"nested": 1}}, ["A=1"]):
@@ -149,14 +138,14 @@ def test_each_pool_host_runs_its_process_types_and_a_singleton_runs_on_one_host(
     ({"worker": {"command": "x", "group": "all"}}, "holds lb1, which are not pool hosts"),
 ])
 def test_bad_process_settings_are_named(processes, expected):
-    from ansible_collections.pyfleet.wsgi.plugins.filter.processes import process_errors
+    from ansible_collections.pyfleet.wsgi.plugins.module_utils._processes import process_errors
 
     errors = process_errors(processes, GROUPS, [{"name": "db"}])
     assert any(expected in e for e in errors), errors
 
 
 def test_good_process_settings_pass():
-    from ansible_collections.pyfleet.wsgi.plugins.filter.processes import process_errors
+    from ansible_collections.pyfleet.wsgi.plugins.module_utils._processes import process_errors
 
     assert process_errors({"worker": "celery -A proj worker", "beat": {"command": "celery beat", "singleton": "yes",
                                                                        "healthcheck": "true", "memory": "256m"}},

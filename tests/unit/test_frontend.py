@@ -62,3 +62,35 @@ def test_an_ingress_lock_of_a_running_process_or_another_controller_is_waited_fo
     assert _frontend.holder_gone("the frontend step of blog", "ctl-1", lambda pid: False) is False
     assert _frontend.holder_gone("", "ctl-1", lambda pid: False) is False
     assert _frontend.holder_gone(None, "ctl-1", lambda pid: False) is False
+
+
+# --- who holds a frontend port ------------------------------------------------------------
+
+_FRONTENDS = [
+    {"labels": {"pyfleet.app": "blog", "pyfleet.role": "frontend"},
+     "parts": [{"name": "blog", "listen": {"http_port": "8080", "https_port": "443"}}]},
+    {"labels": {"pyfleet.ingress": "main", "pyfleet.role": "frontend"},
+     "parts": [{"name": "shop", "listen": {"http_port": "80", "https_port": "8443"}}]},
+]
+
+
+@pytest.mark.parametrize("port,holder", [
+    (8080, ("app", "blog")), ("443", ("app", "blog")), (80, ("ingress", "main")), (8443, ("ingress", "main")),
+    (9000, None),
+])
+def test_port_holder_is_the_frontend_whose_apps_listen_there(port, holder):
+    assert _frontend.port_holder(port, _FRONTENDS) == holder
+
+
+def test_a_port_held_by_another_apps_frontend_names_it_and_the_shared_ingress():
+    said = _frontend.port_refusal("pyfleet_http_port", 8080, "lb1", ("app", "blog"))
+    assert said.startswith("pyfleet_http_port is 8080, but the frontend of the app blog already listens on that port "
+                           "on lb1.")
+    assert "give both the same pyfleet_frontend_ingress" in said
+    joined = _frontend.port_refusal("pyfleet_http_port", 80, "lb1", ("ingress", "main"))
+    assert "the shared ingress main already listens" in joined and "set pyfleet_frontend_ingress to main" in joined
+    other = _frontend.port_refusal("pyfleet_http_port", 80, "lb1", ("ingress", "main"), ingress="edge")
+    assert "this app joins the ingress edge" in other
+    assert _frontend.port_refusal("pyfleet_http_port", 80, "lb1", None) == (
+        "pyfleet_http_port is 80, but another program already listens on that port on lb1. Choose a free port or stop "
+        "that program.")

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from ansible_collections.pyfleet.wsgi.plugins.filter import pyfleet as f
-from ansible_collections.pyfleet.wsgi.plugins.filter.shapes import milliseconds, shape_errors
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._shapes import errors as shape_errors, milliseconds
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _health
 from ansible_collections.pyfleet.wsgi.plugins.modules import deploy_lock, port_guard
 
