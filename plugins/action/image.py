@@ -9,7 +9,7 @@ import os
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.pyfleet.wsgi.plugins.module_utils import _context
+from ansible_collections.pyfleet.wsgi.plugins.module_utils import _context, _health
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import build_excludes, content_version, tree_digest
 from ansible_collections.pyfleet.wsgi.plugins.plugin_utils._action import PyfleetAction
 
@@ -64,7 +64,9 @@ class ActionModule(PyfleetAction):
                 staged.append("-pyfleet/extra-ca.pem")
             values = dict(args.get("template_vars") or {})
             values.update(builder_image=builder, runtime_image=runtime, extra_ca_bundle=bool(args.get("extra_ca_bundle")),
-                          deps_kind=kind, deps_files=layer, listen_port=LISTEN_PORT)
+                          deps_kind=kind, deps_files=layer, listen_port=LISTEN_PORT,
+                          healthcheck=_health.dockerfile_healthcheck(_health.probe()),
+                          health_path=_health.DEFAULTS["path"])
             for name, template, extra in ((".dockerignore", args["dockerignore_template"],
                                            {"excludes": excludes, "app_patterns": app_patterns}),
                                           ("Dockerfile", args["dockerfile_template"], {})):

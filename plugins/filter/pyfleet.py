@@ -11,7 +11,7 @@ import zlib
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.pyfleet.wsgi.plugins.module_utils import _fleet, _pool
+from ansible_collections.pyfleet.wsgi.plugins.module_utils import _fleet, _health, _pool
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._preflight import app_hosts, pool_protocol, tls_mode, valid_name
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._context import registry_of
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._digest import build_excludes, content_version
@@ -139,20 +139,6 @@ def port_span(ports):
     return str(ports[0]) if ports[0] == ports[-1] else "%d:%d" % (ports[0], ports[-1])
 
 
-def health_host(explicit="", domain="", server_name="_", hosts=None):
-    """The Host the health checks send: the explicit one, else the site's domain, else the
-    first plain name of the app's host names (pyfleet_app_hosts) or nginx's server names,
-    else "" (uWSGI's "localhost")."""
-    if explicit:
-        return str(explicit)
-    if domain:
-        return str(domain)
-    for name in [str(h) for h in hosts or []] + str(server_name or "").split():
-        if name != "_" and not name.startswith(("*", "~", ".")) and not name.endswith(".*"):
-            return name
-    return ""
-
-
 def source_addresses(hosts):
     """The IPv4 address each host's connections come from, for the port guards.
 
@@ -210,5 +196,8 @@ class FilterModule:
             "port_range": port_range,
             "pool_members_in_slot": pool_members_in_slot,
             "source_addresses": source_addresses,
-            "health_host": health_host,
+            "health_host": _health.health_host,
+            "health_probe": _health.probe,
+            "health_env": _health.environment,
+            "health_verify": _health.verify,
         }

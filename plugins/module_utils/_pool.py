@@ -18,6 +18,8 @@ import json
 import math
 import secrets
 
+from ansible_collections.pyfleet.wsgi.plugins.module_utils import _health
+
 # Each member has two slots: a new version starts in the slot its serving container does not
 # use, beside it, and the old one is retired once the frontends point at the new one.
 SLOT_PORT_OFFSET = 100
@@ -205,13 +207,7 @@ def container_params(kind, spec, member=None, commands=None, timeout=600):
             restart_policy=spec["restart_policy"],
             published_ports=(["%s:%s:%s" % (member["address"], member["port"], member["container_port"])]
                              if spec["publish"] else []),
-            healthcheck={
-                "test": ["CMD", "/opt/venv/bin/python", "/opt/pyfleet/healthcheck.py"],
-                "interval": spec["health"]["interval"],
-                "timeout": spec["health"]["timeout"],
-                "retries": int(spec["health"]["retries"]),
-                "start_period": spec["health"]["start_period"],
-            },
+            healthcheck=_health.container_healthcheck(spec["health"]),
             sysctls={"net.core.somaxconn": str(spec["listen"])},
             stop_timeout=int(spec["stop_timeout"]),
         )

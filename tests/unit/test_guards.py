@@ -86,7 +86,7 @@ def test_port_span():
     ("health.internal", "shop.example.com", "_", "health.internal"),
 ])
 def test_health_host(explicit, domain, server_name, expected):
-    assert f.health_host(explicit, domain, server_name) == expected
+    assert _health.health_host(explicit, domain, server_name) == expected
 
 
 # --- deploy lock ----------------------------------------------------------------------------
@@ -194,3 +194,40 @@ def test_shape_message_names_the_variable_value_and_what_is_accepted():
 ])
 def test_milliseconds(value, expected):
     assert milliseconds(value) == expected
+
+
+# --- the health probe ---------------------------------------------------------------------
+
+def test_the_probe_defaults_are_the_pool_roles():
+    import yaml
+
+    from conftest import ROOT
+
+    defaults = yaml.safe_load((ROOT / "roles" / "pool" / "defaults" / "main.yml").read_text())
+    probe = _health.probe()
+    assert (probe["path"], probe["interval"], probe["retries"], probe["start_period"]) == (
+        defaults["pyfleet_app_health_path"], defaults["pyfleet_pool_healthcheck_interval"],
+        defaults["pyfleet_pool_health_retries"], defaults["pyfleet_pool_health_start_period"])
+
+
+def test_every_check_sends_the_same_probe():
+    probe = _health.probe("/healthz", "shop.example.com", "2s", "4", "10s")
+    assert probe == {"path": "/healthz", "host": "shop.example.com", "interval": "2s", "retries": 4,
+                     "start_period": "10s", "timeout": _health.TIMEOUT}
+    check = _health.container_healthcheck(probe)
+    assert check == {"test": ["CMD", "/opt/venv/bin/python", "/opt/pyfleet/healthcheck.py"], "interval": "2s",
+                     "timeout": "5s", "retries": 4, "start_period": "10s"}
+    assert _health.dockerfile_healthcheck(probe) == (
+        '--interval=2s --timeout=5s --start-period=10s --retries=4 \\\n'
+        '  CMD ["/opt/venv/bin/python", "/opt/pyfleet/healthcheck.py"]')
+    assert _health.environment(probe, "http", 3031) == {
+        "PYFLEET_PROTOCOL": "http", "PYFLEET_PORT": "3031", "PYFLEET_HEALTH_PATH": "/healthz",
+        "PYFLEET_HEALTH_HOST": "shop.example.com"}
+    assert "PYFLEET_HEALTH_HOST" not in _health.environment(_health.probe(), "uwsgi", 3031)
+    assert _health.verify(probe, "https://127.0.0.1:443/") == {"url": "https://127.0.0.1:443/healthz",
+                                                              "host": "shop.example.com"}
+
+
+def test_a_spec_kept_from_before_the_probe_still_gives_its_health_check():
+    old = {"interval": "5s", "retries": 3, "start_period": "30s"}
+    assert _health.container_healthcheck(old)["timeout"] == _health.TIMEOUT
