@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ansible_collections.pyfleet.wsgi.plugins.filter import pyfleet as f
+from ansible_collections.pyfleet.wsgi.plugins.filter import fleet as fleet_filters, pool as pool_filters
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._shapes import errors as shape_errors, milliseconds
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _health
 from ansible_collections.pyfleet.wsgi.plugins.modules import deploy_lock, port_guard
@@ -67,13 +67,13 @@ def test_source_addresses_resolve_and_refuse_loopback():
     hosts = [{"inventory_hostname": "lb1", "ansible_host": "10.0.0.10"},
              {"inventory_hostname": "lb2", "ansible_host": "10.0.0.20", "pyfleet_source_address": "192.168.1.2"},
              {"inventory_hostname": "lb3", "ansible_host": "localhost6.invalid."}]
-    assert f.source_addresses(hosts) == ["10.0.0.10", "192.168.1.2", "localhost6.invalid."]
-    assert f.source_addresses([{"inventory_hostname": "me", "ansible_host": "127.0.0.1"}]) == ["127.0.0.1"]
+    assert fleet_filters.source_addresses(hosts) == ["10.0.0.10", "192.168.1.2", "localhost6.invalid."]
+    assert fleet_filters.source_addresses([{"inventory_hostname": "me", "ansible_host": "127.0.0.1"}]) == ["127.0.0.1"]
 
 
 def test_port_span():
-    assert f.port_span([8101, 8100]) == "8100:8101"
-    assert f.port_span([8100]) == "8100"
+    assert pool_filters.port_span([8101, 8100]) == "8100:8101"
+    assert pool_filters.port_span([8100]) == "8100"
 
 
 # --- health host ----------------------------------------------------------------------------
