@@ -169,7 +169,7 @@ class ActionModule(PyfleetAction):
         previous = record.get("spec") or plan["previous"]
         result.update(current=current, previous=previous, history=history, ansible_facts={
             "pyfleet_pool_members": current,
-            "pyfleet_pool_serving_spec": previous,
+            "pyfleet_pool_serving_digest": previous,
             "pyfleet_pool_history": history,
             "pyfleet_pool_failure": "",
         })

@@ -53,7 +53,7 @@ def revert_plan(pool_hosts, fallback_image):
 
     ``pool_hosts`` are the hostvars of the pool group. A host whose members the rollout changed
     (pyfleet_pool_moved) goes back to the spec that served before the rollout
-    (pyfleet_pool_serving_spec, restored exactly from the copy kept on the host), or, for members
+    (pyfleet_pool_serving_digest, restored exactly from the copy kept on the host), or, for members
     made before specs were kept, to the image it ran before (pyfleet_pool_previous_image) with
     today's settings. ``static`` is the version whose static files the frontends serve again.
     """
@@ -64,7 +64,7 @@ def revert_plan(pool_hosts, fallback_image):
     previous = next((i for i in images if i), "")
     return {
         "hosts": [str(_get(h, "inventory_hostname", "?")) for h in moved],
-        "specs": {str(_get(h, "inventory_hostname", "?")): str(_get(h, "pyfleet_pool_serving_spec", "")) for h in moved},
+        "specs": {str(_get(h, "inventory_hostname", "?")): str(_get(h, "pyfleet_pool_serving_digest", "")) for h in moved},
         "image": previous or fallback_image,
         "static": previous or fallback_image,
     }

@@ -176,7 +176,7 @@ ansible_facts:
   description:
     - C(pyfleet_pool_members) (for the frontends), C(pyfleet_pool_retire), C(pyfleet_pool_failure),
       C(pyfleet_pool_moved), C(pyfleet_pool_previous_image), C(pyfleet_pool_digest) and, with
-      O(step=current), C(pyfleet_pool_serving_spec) and C(pyfleet_pool_history) (the versions the
+      O(step=current), C(pyfleet_pool_serving_digest) and C(pyfleet_pool_history) (the versions the
       host was rolled out to, oldest first).
   returned: always
   type: dict

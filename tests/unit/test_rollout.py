@@ -22,7 +22,7 @@ def test_the_gate_closes_with_every_failure_once_in_host_order():
 
 def _host(name, moved=False, image="", spec=""):
     return {"inventory_hostname": name, "pyfleet_pool_moved": moved, "pyfleet_pool_previous_image": image,
-            "pyfleet_pool_serving_spec": spec}
+            "pyfleet_pool_serving_digest": spec}
 
 
 def test_only_hosts_whose_members_changed_go_back_each_to_its_own_spec():
