@@ -19,6 +19,8 @@ description:
     and M(pyfleet.wsgi.app_state) on the host and changes nothing.
 version_added: 0.8.0
 author: pyfleet maintainers (@pyfleet)
+extends_documentation_fragment:
+  - pyfleet.wsgi.read_only
 options:
   address:
     description: The address the frontend listens on (C(127.0.0.1) when empty).
@@ -36,13 +38,6 @@ options:
     description: The shared ingress this app joins (C(pyfleet_frontend_ingress)), if any.
     type: str
     default: ""
-attributes:
-  check_mode:
-    support: full
-    description: It changes nothing, so a dry run checks the same.
-  diff_mode:
-    support: none
-    description: It changes nothing.
 """
 
 EXAMPLES = r"""

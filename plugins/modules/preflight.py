@@ -21,6 +21,8 @@ description:
   - An action plugin. It runs on the controller and changes nothing, in check mode too.
 version_added: 0.8.0
 author: pyfleet maintainers (@pyfleet)
+extends_documentation_fragment:
+  - pyfleet.wsgi.read_only
 options:
   role:
     description: The role whose inputs are checked (C(preflight) checks the fleet's groups and batches).
@@ -32,13 +34,6 @@ options:
       - The fleet as the playbooks pass it (C(pyfleet_fleet)) with C(pool), C(frontends),
         C(accessories) and the inventory C(groups). Default is the task's C(pyfleet_fleet).
     type: dict
-attributes:
-  check_mode:
-    support: full
-    description: It changes nothing, so a dry run checks the same.
-  diff_mode:
-    support: none
-    description: It changes nothing.
 """
 
 EXAMPLES = r"""

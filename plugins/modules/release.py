@@ -22,6 +22,8 @@ description:
   - An action plugin. It decides from the data it is given and changes nothing.
 version_added: 0.8.0
 author: pyfleet maintainers (@pyfleet)
+extends_documentation_fragment:
+  - pyfleet.wsgi.read_only
 options:
   step:
     description: C(choose) the version, or C(record) the release.
@@ -57,13 +59,6 @@ options:
     description: Pool hosts per batch, a number or a percentage (C(pyfleet_rollout_batch)).
     type: str
     default: 50%
-attributes:
-  check_mode:
-    support: full
-    description: It changes nothing, so a dry run decides the same.
-  diff_mode:
-    support: none
-    description: It changes nothing.
 """
 
 EXAMPLES = r"""
