@@ -9,7 +9,7 @@ import zlib
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _pool
-from ansible_collections.pyfleet.wsgi.plugins.module_utils._preflight import pool_protocol
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._preflight import address_like, bind_address, pool_protocol, published
 
 
 def pool_members_in_slot(slot, settings, host):
@@ -74,4 +74,7 @@ class FilterModule:
             "member_hostnames": member_hostnames,
             "env_strings": env_strings,
             "pool_protocol": pool_protocol,
+            "pool_published": published,
+            "pool_bind_address": bind_address,
+            "address_like": address_like,
         }

@@ -19,7 +19,7 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.pyfleet.wsgi.plugins.module_utils import _fleet, _shapes
+from ansible_collections.pyfleet.wsgi.plugins.module_utils import _fleet, _processes, _shapes
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._shapes import show
 
 # The grammar of each variable whose argument spec type says too little (a str that reaches a
@@ -138,12 +138,21 @@ def is_address(value):
         return False
 
 
+_ADDRESS_LIKE = re.compile(r"^[0-9.]+$|:")
+
+
+def address_like(value):
+    """Whether Ansible reaches a host at an address (dotted digits, or anything with a colon:
+    IPv6) rather than at a name."""
+    return bool(_ADDRESS_LIKE.search(str(value or "")))
+
+
 def bind_address(explicit, ansible_host, default_ipv4=""):
     """Where the members listen for frontends on other hosts: pyfleet_pool_bind_address, else
     the address Ansible reaches the host at, else its default IPv4 address, else loopback."""
     if explicit:
         return explicit
-    if ansible_host and is_address(ansible_host):
+    if ansible_host and address_like(ansible_host):
         return str(ansible_host)
     return default_ipv4 or "127.0.0.1"
 
@@ -497,9 +506,8 @@ def pool_not_empty(v):
 
 @rule("pool", "pyfleet_app_processes", "pyfleet_fleet", "pyfleet_accessories")
 def processes(v):
-    from ansible_collections.pyfleet.wsgi.plugins.module_utils._processes import process_errors
-    errors = process_errors(v["pyfleet_app_processes"], (v.get("pyfleet_fleet") or {}).get("groups") or {},
-                            v["pyfleet_accessories"])
+    groups = (v.get("pyfleet_fleet") or {}).get("groups") or {}
+    errors = _processes.process_errors(v["pyfleet_app_processes"], groups, v["pyfleet_accessories"])
     return " ".join(errors) or None
 
 

@@ -227,6 +227,7 @@ def test_tls_mode(kind, tls, domain, expected):
 @pytest.mark.parametrize("explicit,ansible_host,ipv4,expected", [
     ("10.0.0.5", "10.0.0.11", "", "10.0.0.5"), ("", "10.0.0.11", "", "10.0.0.11"), ("", "fd00::11", "", "fd00::11"),
     ("", "web1.example", "10.0.0.12", "10.0.0.12"), ("", "web1.example", "", "127.0.0.1"),
+    ("", "10.0.0.300", "10.0.0.12", "10.0.0.300"),  # dotted digits are taken as given, as Ansible connects to them
 ])
 def test_bind_address(explicit, ansible_host, ipv4, expected):
     assert _preflight.bind_address(explicit, ansible_host, ipv4) == expected
