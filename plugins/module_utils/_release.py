@@ -10,6 +10,7 @@ each batch, in one dict.
 from __future__ import annotations
 
 from ansible_collections.pyfleet.wsgi.plugins.module_utils import _fleet
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._shapes import show
 
 ACTIONS = ("deploy", "rollback", "scale")
 
@@ -40,12 +41,12 @@ def choose(action, host, repository, named, running, images, history):
         deployed = [v for v in history if v in running]
         return deployed[-1] if deployed else sorted(running)[-1]
     if action != "rollback":
-        raise ValueError("action is %r: a version is chosen for rollback or scale" % (action,))
+        raise ValueError("action is %s: a version is chosen for rollback or scale" % show(action))
     if named:
         ref = _ref(repository, named)
         if ref not in on_host:
-            raise ValueError("pyfleet_rollback_to is %r, but %s is not on %s. %s Name one of the versions with "
-                             "pyfleet_rollback_to." % (named, ref, host, shown))
+            raise ValueError("pyfleet_rollback_to is %s, but %s is not on %s. %s Name one of the versions with "
+                             "pyfleet_rollback_to." % (show(named), ref, host, shown))
         return ref
     deployed = [v for v in history if v not in running and v in on_host]
     if deployed:
@@ -60,7 +61,7 @@ def choose(action, host, repository, named, running, images, history):
 def record(app, action, image, context, bases, pool, batch):
     """The release record of one run."""
     if action not in ACTIONS:
-        raise ValueError("pyfleet_rollout_action is %r: use one of %s" % (action, ", ".join(ACTIONS)))
+        raise ValueError("pyfleet_rollout_action is %s: use one of %s" % (show(action), ", ".join(ACTIONS)))
     if not image:
         raise ValueError("no version to roll out: the image step, rollback.yml or scale.yml names it "
                          "(pyfleet_image_ref on the controller)")

@@ -22,7 +22,7 @@ def test_a_rollback_to_a_version_not_on_the_host_names_what_is_there():
     with pytest.raises(ValueError) as caught:
         _release.choose("rollback", "web1", "shop", "v9", ["shop:v3"], ON_HOST, [])
     assert str(caught.value) == (
-        "pyfleet_rollback_to is 'v9', but shop:v9 is not on web1. Versions there: shop:v3, shop:v2, shop:v1, "
+        "pyfleet_rollback_to is \"v9\", but shop:v9 is not on web1. Versions there: shop:v3, shop:v2, shop:v1, "
         "python:3.12-slim; running: shop:v3. Name one of the versions with pyfleet_rollback_to.")
 
 
@@ -55,7 +55,7 @@ def test_the_record_holds_the_version_its_context_and_the_batches():
 
 
 @pytest.mark.parametrize("action,image,batch,message", [
-    ("redeploy", "shop:v1", "1", "pyfleet_rollout_action is 'redeploy'"),
+    ("redeploy", "shop:v1", "1", 'pyfleet_rollout_action is "redeploy"'),
     ("deploy", "", "1", "no version to roll out"),
     ("deploy", "shop:v1", "0", "pyfleet_rollout_batch is '0'"),
 ])
