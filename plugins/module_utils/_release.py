@@ -59,7 +59,12 @@ def choose(action, host, repository, named, running, images, history):
 
 
 def record(app, action, image, context, bases, pool, batch):
-    """The release record of one run."""
+    """The release record of one run: what rolls out, from which build, in which batches.
+
+    ``direction``, ``static``, ``specs``, ``stopped_by`` and ``rolled_out`` give it the shape
+    of the previous record the way back runs under (module_utils/_batch.py): forward, the
+    frontends serve the new version's static files and every host starts from today's
+    settings (no earlier spec to restore)."""
     if action not in ACTIONS:
         raise ValueError("pyfleet_rollout_action is %s: use one of %s" % (show(action), ", ".join(ACTIONS)))
     if not image:
@@ -73,4 +78,10 @@ def record(app, action, image, context, bases, pool, batch):
         "context": context or "",
         "bases": list(bases or []),
         "batches": _fleet.rollout_batches(pool, batch),
+        # The way forward; the way back is a record of the same shape (module_utils/_batch.py).
+        "direction": "forward",
+        "static": image,
+        "specs": {},
+        "stopped_by": [],
+        "rolled_out": image,
     }

@@ -50,7 +50,9 @@ def test_the_record_holds_the_version_its_context_and_the_batches():
                              ["web1", "web2", "web3"], "50%")
     assert record == {"app": "shop", "action": "deploy", "image": "registry.example.com:5000/shop:3f2a1b9c",
                       "version": "3f2a1b9c", "context": "/tmp/ctx", "bases": ["b:1"],
-                      "batches": [["web1", "web2"], ["web3"]]}
+                      "batches": [["web1", "web2"], ["web3"]], "direction": "forward",
+                      "static": "registry.example.com:5000/shop:3f2a1b9c", "specs": {}, "stopped_by": [],
+                      "rolled_out": "registry.example.com:5000/shop:3f2a1b9c"}
     assert _release.record("shop", "scale", "shop:v1", "", None, ["web1"], "1")["batches"] == [["web1"]]
 
 
