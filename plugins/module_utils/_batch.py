@@ -50,8 +50,8 @@ def failures(hosts, record):
 
 def upstreams(hosts, pool):
     """What each pool host published it serves (pyfleet_pool_members), for the frontends and the
-    check through them; None for a host that published nothing."""
-    return {name: (_get(hosts.get(name) or {}, "pyfleet_pool_members", None) or None) for name in pool}
+    check through them; None for a host that published nothing, [] for one that serves none yet."""
+    return {name: _get(hosts.get(name) or {}, "pyfleet_pool_members", None) for name in pool}
 
 
 def going_back(record):

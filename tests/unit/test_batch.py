@@ -45,9 +45,10 @@ def test_the_release_record_runs_forward_with_nothing_to_restore():
 
 def test_the_gate_opens_while_no_host_reported_a_failure_and_hands_on_the_members():
     hosts = {"web1": _pool("web1"), "web2": _pool("web2", members=[]), "lb1": {"pyfleet_batch_failure": " "}}
-    verdict = _batch.gate("started", hosts, ["web1", "web2"], RELEASE)
+    verdict = _batch.gate("started", hosts, ["web1", "web2", "web3"], RELEASE)
     assert verdict["ok"] and verdict["failures"] == []
-    assert verdict["upstreams"] == {"web1": [{"name": "web1-1"}], "web2": None}
+    # web2 serves nothing yet (a first deploy); web3 published nothing
+    assert verdict["upstreams"] == {"web1": [{"name": "web1-1"}], "web2": [], "web3": None}
     assert verdict["members"] == [[{"name": "web1-1"}]]
     assert verdict["record"] == RELEASE
     assert verdict["msg"] == "started: 1 member(s) serve on web1"
