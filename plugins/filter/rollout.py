@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-
-def _get(host, name, default):
-    # hostvars of a host are a Mapping (HostVarsVars), not a dict.
-    value = host.get(name, default) if isinstance(host, Mapping) else default
-    return default if value is None else value
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._batch import host_value
 
 
 def deploy_needed(hosts):
@@ -24,7 +20,7 @@ def deploy_needed(hosts):
     if not hosts:
         return True
     for host in hosts:
-        said = _get(host, "pyfleet_converged", {})
+        said = host_value(host, "pyfleet_converged", {})
         if not (isinstance(said, Mapping) and said.get("converged") is True):
             return True
     return False

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.pyfleet.wsgi.plugins.module_utils._release import version_of
 from ansible_collections.pyfleet.wsgi.plugins.module_utils._shapes import show
 
 STEPS = ("started", "moved", "verified")
@@ -25,38 +26,45 @@ STEP_FAILURE = "pyfleet_batch_failure"
 STOPPED = "stopped: a step failed before the rollout finished, see the output of the run"
 
 
-def _get(host, name, default):
-    # hostvars of a host are a Mapping (HostVarsVars), not a dict.
+def host_value(host, name, default):
+    """A variable of a host's hostvars (a Mapping, HostVarsVars, not a dict); ``default``
+    when it is unset or null."""
     value = host.get(name, default) if isinstance(host, Mapping) else default
     return default if value is None else value
 
 
-def _words(value):
-    return " ".join(str(value or "").split())
+def _unique_words(texts):
+    """``texts`` with their whitespace folded, each once, the empty ones left out."""
+    said = []
+    for text in texts:
+        text = " ".join(str(text or "").split())
+        if text and text not in said:
+            said.append(text)
+    return said
+
+
+def _by_batch(record):
+    """Whether a batch's gate stopped the rollout the record goes back from (else another step)."""
+    return record.get("stopped_in", "batch") == "batch"
 
 
 def failures(hosts, record):
     """What failed on ``hosts`` ({name: hostvars}), in words, less what stopped the rollout
     before the way back began (the record's ``stopped_by``)."""
     known = set(record.get("stopped_by") or [])
-    said = []
-    for vars_ in hosts.values():
-        for name in (POOL_FAILURE, STEP_FAILURE):
-            text = _words(_get(vars_, name, ""))
-            if text and text not in known and text not in said:
-                said.append(text)
-    return said
+    said = _unique_words(host_value(vars_, name, "") for vars_ in hosts.values() for name in (POOL_FAILURE, STEP_FAILURE))
+    return [text for text in said if text not in known]
 
 
 def upstreams(hosts, pool):
     """What each pool host published it serves (pyfleet_pool_members), for the frontends and the
     check through them; None for a host that published nothing, [] for one that serves none yet."""
-    return {name: _get(hosts.get(name) or {}, "pyfleet_pool_members", None) for name in pool}
+    return {name: host_value(hosts.get(name) or {}, "pyfleet_pool_members", None) for name in pool}
 
 
 def going_back(record):
     """What the audit trail says of a run that ended while going back."""
-    if record.get("stopped_in", "batch") == "batch":
+    if _by_batch(record):
         return "failed: %s Going back did not finish." % " ".join(record.get("stopped_by") or [])
     return STOPPED + " Going back did not finish."
 
@@ -81,7 +89,7 @@ def gate(step, hosts, pool, record):
             result.update(upstreams={}, members=[])
             result["msg"] = "%s Putting the moved hosts back failed too: %s" % (head, " ".join(said))
             result["outcome"] = "failed: %s Going back failed too." % " ".join(
-                record.get("stopped_by") if record.get("stopped_in", "batch") == "batch" else said)
+                record.get("stopped_by") if _by_batch(record) else said)
         else:
             result["msg"] = "Going back to %s: %s" % (record.get("image"), step)
             result["outcome"] = going_back(record)
@@ -103,22 +111,16 @@ def back(hosts, pool, release, stopped_by, batch=True):
     kept, to the image it ran before (pyfleet_pool_previous_image) with today's settings.
     ``static`` is the version whose static files the frontends serve again; ``batch`` says
     whether a batch's gate stopped the rollout (else another step failed)."""
-    moved = [name for name in pool if _get(hosts.get(name) or {}, "pyfleet_pool_moved", False)]
-    images = [str(_get(hosts[name], "pyfleet_pool_previous_image", "")) for name in moved]
+    moved = [name for name in pool if host_value(hosts.get(name) or {}, "pyfleet_pool_moved", False)]
+    images = [str(host_value(hosts[name], "pyfleet_pool_previous_image", "")) for name in moved]
     previous = next((i for i in images if i), "") or release.get("image", "")
-    said = []
-    for text in stopped_by:
-        text = _words(text)
-        if text and text not in said:
-            said.append(text)
-    if not said:
-        said = ["a step failed, see the output of the run."]
+    said = _unique_words(stopped_by) or ["a step failed, see the output of the run."]
     record = {key: release.get(key) for key in ("app", "action", "context", "bases")}
     record.update(
         direction="back", image=previous, static=previous,
-        version=previous.rsplit(":", 1)[-1] if ":" in previous.rsplit("/", 1)[-1] else "latest",
+        version=version_of(previous),
         hosts=moved, batches=[moved] if moved else [],
-        specs={name: str(_get(hosts[name], "pyfleet_pool_serving_digest", "")) for name in moved},
+        specs={name: str(host_value(hosts[name], "pyfleet_pool_serving_digest", "")) for name in moved},
         stopped_by=said, stopped_in="batch" if batch else "step", rolled_out=release.get("image", ""))
     return record
 
@@ -127,18 +129,14 @@ def stopped_by(hosts):
     """What stopped the rollout, from every host's failed step (ansible_failed_result): a gate
     names the failures of the batch, any other step its message. Returns (failures, batch):
     ``batch`` is true when a gate stopped it, false when another step failed."""
-    said, batch = [], False
+    texts, batch = [], False
     for vars_ in hosts.values():
-        failed = _get(vars_, "ansible_failed_result", {})
+        failed = host_value(vars_, "ansible_failed_result", {})
         if not isinstance(failed, Mapping):
             continue
         batch = batch or bool(failed.get("failures"))
-        texts = failed.get("failures") if failed.get("failures") else [failed.get("msg", "")]
-        for text in texts:
-            text = _words(text)
-            if text and text not in said:
-                said.append(text)
-    return said, batch
+        texts.extend(failed.get("failures") or [failed.get("msg", "")])
+    return _unique_words(texts), batch
 
 
 def end(record):
@@ -154,7 +152,7 @@ def end(record):
     stopped = " ".join(record.get("stopped_by") or [])
     tail = ("The hosts it had moved (%s) are back on their previous version." % ", ".join(hosts) if hosts
             else "No host had moved: every one runs what it ran before.")
-    outcome = ("failed: %s The moved hosts went back." % stopped if record.get("stopped_in", "batch") == "batch"
+    outcome = ("failed: %s The moved hosts went back." % stopped if _by_batch(record)
                else STOPPED + (" The moved hosts went back." if hosts else ""))
     return {"failed": True, "record": record, "outcome": outcome,
             "msg": "The rollout of %s stopped: %s %s" % (record.get("rolled_out"), stopped, tail)}

@@ -58,6 +58,11 @@ def choose(action, host, repository, named, running, images, history):
                      % (repository, host, shown))
 
 
+def version_of(image):
+    """The tag of an image reference ("latest" without one; a registry's port is no tag)."""
+    return image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+
+
 def record(app, action, image, context, bases, pool, batch):
     """The release record of one run: what rolls out, from which build, in which batches.
 
@@ -74,7 +79,7 @@ def record(app, action, image, context, bases, pool, batch):
         "app": app,
         "action": action,
         "image": image,
-        "version": image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else "latest",
+        "version": version_of(image),
         "context": context or "",
         "bases": list(bases or []),
         "batches": _fleet.rollout_batches(pool, batch),
